@@ -1,0 +1,4 @@
+namespace BonStudio.Training.Tests;
+
+[CollectionDefinition("Torch", DisableParallelization = true)]
+public sealed class TorchCollection;
