@@ -1,0 +1,87 @@
+// One entry point for "a model on disk": detects the format (llama2.c .bin, Hugging Face folder), loads the model
+// and its tokenizer, and knows how that model wants a prompt encoded and which token ends generation.
+// Also the logic behind the `generate` command-line verb (src/Web/Cli/GenerateCommand.cs is a thin shell over it).
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using BonStudio.Training.Text;
+using static TorchSharp.torch;
+
+namespace BonStudio.Training.Models.Loaders;
+
+/// <summary>A loaded model with its tokenizer and generation conventions. Dispose to free the weights.</summary>
+public sealed class LoadedModel(ICausalLM model, ITokenizer tokenizer, int? endToken, string format, Func<string, int[]> encodePrompt) : IDisposable
+{
+    public ICausalLM Model { get; } = model;
+    public ITokenizer Tokenizer { get; } = tokenizer;
+    /// <summary>Token that ends generation (not included in the output). llama2.c: 1 (BOS), as run.c does.</summary>
+    public int? EndToken { get; } = endToken;
+    /// <summary>"llama2c", "hf-llama" or "hf-gpt2".</summary>
+    public string Format { get; } = format;
+
+    /// <summary>The ids the model is fed for a prompt (llama2.c: BOS + dummy-prefix space + BPE, like run.c).</summary>
+    public int[] EncodePrompt(string prompt) => encodePrompt(prompt);
+
+    /// <summary>Text of generated ids that follow <paramref name="promptIds"/>.</summary>
+    public string DecodeContinuation(IReadOnlyList<int> promptIds, IEnumerable<int> generated) =>
+        Tokenizer is Llama2cTokenizer llama
+            ? llama.DecodeAfter(promptIds.Count > 0 ? promptIds[^1] : null, generated)
+            : Tokenizer.Decode(generated);
+
+    public void Dispose() => (Model as IDisposable)?.Dispose();
+}
+
+/// <summary>What <c>generate --json</c> prints.</summary>
+public sealed record GenerateResult(
+    [property: JsonPropertyName("prompt_ids")] int[] PromptIds,
+    [property: JsonPropertyName("generated_ids")] int[] GeneratedIds,
+    [property: JsonPropertyName("text")] string Text)
+{
+    public string ToJson() => JsonSerializer.Serialize(this);
+}
+
+public static class ModelLoader
+{
+    /// <summary>
+    /// Loads a model from <paramref name="path"/>: a llama2.c legacy checkpoint (.bin) or a Hugging Face folder
+    /// (config.json + *.safetensors). <paramref name="tokenizerPath"/> overrides the tokenizer found beside the model
+    /// (llama2.c: tokenizer.bin or tok{vocab}.bin in the same folder).
+    /// </summary>
+    public static LoadedModel Load(string path, string? tokenizerPath = null, Device? device = null)
+    {
+        if (Directory.Exists(path)) return HuggingFaceLoader.Load(path, tokenizerPath, device);
+        if (!File.Exists(path)) throw new FileNotFoundException($"model '{path}' does not exist (expected a llama2.c .bin file or a Hugging Face folder).", path);
+
+        var llama = Llama2cCheckpoint.Load(path, device);
+        try
+        {
+            var tokPath = tokenizerPath ?? FindLlama2cTokenizer(path, llama.Config.VocabSize);
+            var tokenizer = Llama2cTokenizer.Load(tokPath, llama.Config.VocabSize);
+            return new LoadedModel(llama, tokenizer, endToken: tokenizer.BosId, "llama2c", tokenizer.EncodeWithBos);
+        }
+        catch
+        {
+            llama.Dispose();
+            throw;
+        }
+    }
+
+    private static string FindLlama2cTokenizer(string modelPath, int vocabSize)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+        string[] candidates = [Path.Combine(folder, "tokenizer.bin"), Path.Combine(folder, $"tok{vocabSize}.bin")];
+        return candidates.FirstOrDefault(File.Exists)
+            ?? throw new FileNotFoundException(
+                $"no tokenizer for '{modelPath}': pass --tokenizer, or put tokenizer.bin or tok{vocabSize}.bin beside the model.");
+    }
+
+    /// <summary>Encodes <paramref name="prompt"/>, generates, and decodes: the whole `generate` verb.</summary>
+    public static GenerateResult Generate(LoadedModel loaded, string prompt, int maxNewTokens, double temperature, long seed = 0)
+    {
+        var promptIds = loaded.EncodePrompt(prompt);
+        var generated = Generation.Generate(loaded.Model, [promptIds], new GenerationOptions
+        {
+            MaxNewTokens = maxNewTokens, Temperature = temperature, EndToken = loaded.EndToken, Seed = seed,
+        })[0];
+        return new GenerateResult(promptIds, generated, loaded.DecodeContinuation(promptIds, generated));
+    }
+}
