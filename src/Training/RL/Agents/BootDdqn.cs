@@ -56,9 +56,9 @@ public sealed class EnsembleMlp : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x = observations.unsqueeze(0).expand(w1.shape[0], -1, -1);  // (M, B, obs)
-        x = functional.relu(baddbmm(b1, x, w1));                          // (M, B, H)
-        x = functional.relu(baddbmm(b2, x, w2));                          // (M, B, H)
-        return baddbmm(b3, x, w3).MoveToOuterDisposeScope();               // (M, B, A)
+        x = functional.relu(bmm(x, w1) + b1);                          // (M, B, H)
+        x = functional.relu(bmm(x, w2) + b2);                          // (M, B, H)
+        return (bmm(x, w3) + b3).MoveToOuterDisposeScope();               // (M, B, A)
     }
 }
 
