@@ -37,7 +37,8 @@ public sealed class Llama2cReferenceTests
 
         Assert.Equal(expectedPrompt, result.PromptIds);
         Assert.Equal(expectedGenerated, result.GeneratedIds);
-        Assert.Equal(c["generated_text"]!.GetValue<string>(), result.Text);
+        Assert.Equal(c["generated_text"]!.GetValue<string>(), result.GeneratedText);
+        Assert.Equal(c["text"]!.GetValue<string>(), result.Text);
         Assert.Equal(c["text"]!.GetValue<string>(), tokenizer.DecodeLikeRunC(result.PromptIds.Concat(result.GeneratedIds)));
     }
 

@@ -28,16 +28,26 @@ public sealed class LoadedModel(ICausalLM model, ITokenizer tokenizer, int? endT
             ? llama.DecodeAfter(promptIds.Count > 0 ? promptIds[^1] : null, generated)
             : Tokenizer.Decode(generated);
 
+    /// <summary>Text of a whole sequence (prompt + generated); BOS/EOS markers of the prompt are not shown.</summary>
+    public string DecodeSequence(IReadOnlyList<int> promptIds, IEnumerable<int> generated) =>
+        Tokenizer is Llama2cTokenizer llama
+            ? llama.Decode(promptIds.Concat(generated))
+            : Tokenizer.Decode(promptIds.Where(id => id != Tokenizer.BosId && id != Tokenizer.EosId)) + Tokenizer.Decode(generated);
+
     public void Dispose() => (Model as IDisposable)?.Dispose();
 }
 
-/// <summary>What <c>generate --json</c> prints.</summary>
+/// <summary>What <c>generate --json</c> prints. <paramref name="Text"/> is the whole sequence as run.c prints it (prompt echo
+/// included, BOS not shown); <paramref name="GeneratedText"/> is the continuation alone.</summary>
 public sealed record GenerateResult(
     [property: JsonPropertyName("prompt_ids")] int[] PromptIds,
     [property: JsonPropertyName("generated_ids")] int[] GeneratedIds,
-    [property: JsonPropertyName("text")] string Text)
+    [property: JsonPropertyName("text")] string Text,
+    [property: JsonPropertyName("generated_text")] string GeneratedText)
 {
-    public string ToJson() => JsonSerializer.Serialize(this);
+    // the output goes to a terminal or a pipe, not into HTML: keep non-ASCII readable
+    private static readonly JsonSerializerOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    public string ToJson() => JsonSerializer.Serialize(this, Options);
 }
 
 public static class ModelLoader
@@ -103,7 +113,7 @@ public static class ModelLoader
     {
         var promptIds = loaded.EncodePrompt(prompt);
         var generated = Generate(loaded, [promptIds], maxNewTokens, temperature, seed)[0];
-        return new GenerateResult(promptIds, generated, loaded.DecodeContinuation(promptIds, generated));
+        return new GenerateResult(promptIds, generated, loaded.DecodeSequence(promptIds, generated), loaded.DecodeContinuation(promptIds, generated));
     }
 
     /// <summary>Several prompts (already encoded, different lengths allowed) in one batch; returns the new ids of each.</summary>
