@@ -87,7 +87,7 @@ public static class BonStudioExtensions
         builder.AddBonStudioCore();
         builder.AddBonStudioWorkers();
         // Static web assets (MudBlazor's, blazor.web.js, the repo-top wwwroot) also outside Development.
-        builder.WebHost.UseStaticWebAssets();
+        Microsoft.AspNetCore.Hosting.StaticWebAssets.StaticWebAssetsLoader.UseStaticWebAssets(builder.Environment, builder.Configuration);
         // Embedded default http://localhost:5000 unless --urls, ASPNETCORE_URLS/URLS, *_HTTP_PORTS or Kestrel endpoints say otherwise.
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"])
             && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
@@ -108,7 +108,12 @@ public static class BonStudioExtensions
             scope.ServiceProvider.GetRequiredService<RunMaintenance>().InitializeAsync().GetAwaiter().GetResult();
 
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/error", createScopeForErrors: true);
+        // The repo-top wwwroot/: the web root when started from the repository, else the copy next to the binaries.
         app.UseStaticFiles();
+        var copiedWebRoot = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        var webRoot = string.IsNullOrEmpty(app.Environment.WebRootPath) ? "" : Path.GetFullPath(app.Environment.WebRootPath).TrimEnd('/');
+        if (Directory.Exists(copiedWebRoot) && !string.Equals(Path.GetFullPath(copiedWebRoot).TrimEnd('/'), webRoot, StringComparison.Ordinal))
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(copiedWebRoot) });
         app.UseAntiforgery();
         app.MapStaticAssets();
 

@@ -74,8 +74,8 @@ public sealed class RunConfigBinder(RunKindRegistry kinds)
             return Fail(errors, kind);
         }
 
-        // Field by field first, so every message names its field.
-        var fields = ConfigSchema.Fields(kind.ConfigType);
+        // Field by field first, so every message names its field. Absent fields take the kind's defaults;
+        // a [Required] field given as null or "" is reported by its attribute below.
         var byName = kind.ConfigType.GetProperties().Where(p => p.CanWrite)
             .ToDictionary(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name), StringComparer.OrdinalIgnoreCase);
         var normalised = new JsonObject();
@@ -99,10 +99,7 @@ public sealed class RunConfigBinder(RunKindRegistry kinds)
                 Add($"config.{jsonName}", $"The field {jsonName} must be {Describe(prop.PropertyType)}; got {value?.ToJsonString() ?? "null"}.");
             }
         }
-        foreach (var f in fields.Where(f => f.Required && !obj.Any(kv => string.Equals(kv.Key, f.JsonName, StringComparison.OrdinalIgnoreCase))))
-            Add($"config.{f.JsonName}", $"The {f.JsonName} field is required.");
-        if (errors.Count > 0) return Fail(errors, kind);
-
+        // Keep going with the well-typed fields so range errors are reported together with type errors.
         IRunConfig instance;
         try
         {
