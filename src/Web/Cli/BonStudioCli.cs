@@ -54,7 +54,7 @@ public static class BonStudioCli
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(RunsCommand.Create());
         root.Subcommands.Add(WorkerCommand.Create());
-        // ---- Lead: register further verbs here, e.g. root.Subcommands.Add(GenerateCommand.Create()); ----
+        root.Subcommands.Add(GenerateCommand.Create());
         return root;
     }
 
