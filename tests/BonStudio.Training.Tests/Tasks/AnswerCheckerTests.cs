@@ -253,3 +253,28 @@ public class AnswerCheckerTests
         Assert.Throws<ArgumentException>(() => DatasetImport.Read(new StringReader(""), "csv"));
     }
 }
+
+public class GradeJsonlTests
+{
+    [Fact]
+    public void GradesEveryLineWithTheFormatsChecker()
+    {
+        var text = "{\"id\": \"a\", \"reference\": \"Half of 8.\\n#### 4\", \"response\": \"8/2 = 4\\n#### 4\"}\n" +
+                   "{\"id\": 2, \"reference\": \"4\", \"response\": \"The answer is 5.\"}\n" +
+                   "{\"id\": \"c\", \"reference\": \"4\", \"response\": \"I cannot say.\"}\n";
+        var lines = GradeJsonl.Grade(new StringReader(text), "gsm8k");
+        Assert.Equal([new GradeLine("a", "4", true), new GradeLine("2", "5", false), new GradeLine("c", null, false)], lines);
+        Assert.Equal("{\"id\":\"c\",\"extracted\":null,\"correct\":false}", lines[2].ToJson());
+        var math = GradeJsonl.Grade(new StringReader("{\"id\": \"m\", \"reference\": \"\\\\frac12\", \"response\": \"$\\\\boxed{0.5}$\"}"), "math");
+        Assert.Equal(new GradeLine("m", "0.5", true), math[0]);
+    }
+
+    [Fact]
+    public void AMalformedLineRejectsTheWholeFile()
+    {
+        var text = "{\"id\": \"a\", \"reference\": \"4\", \"response\": \"#### 4\"}\n{\"id\": \"b\", \"reference\": \"4\"}\n";
+        var e = Assert.Throws<JsonlFormatException>(() => GradeJsonl.Grade(new StringReader(text), "gsm8k"));
+        Assert.Equal(2, e.LineNumber);
+        Assert.Contains("'response'", e.Message);
+    }
+}
