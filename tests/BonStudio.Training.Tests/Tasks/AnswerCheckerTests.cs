@@ -223,6 +223,9 @@ public class AnswerCheckerTests
         Assert.True(Grader.Grade("minimath", p.Answer, $"#### {p.Answer}").Correct);
         Assert.False(Grader.Grade("minimath", p.Answer, $"{p.Answer}").Correct);
         Assert.Throws<ArgumentException>(() => Grader.Grade("latex", "1", "1"));
+        var item = DatasetImport.FromMiniMath(p);
+        Assert.Equal((p.Id, "minimath", p.Answer, 3), (item.Id, item.Format, item.Reference, item.Difficulty!.Value));
+        Assert.True(Grader.Grade(item.Format, item.Reference, item.Solution!).Correct);
     }
 
     // ------------------------------------------------------------------------------------------------ import
