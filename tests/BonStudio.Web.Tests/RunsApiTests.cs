@@ -27,7 +27,7 @@ public class RunsApiTests
     }
 
     [Fact]
-    public async Task CreatedRunIsExecutedByHangfireAndItsMetricsLogAndStatusAreServed()
+    public async Task CreatedRlRunIsExecutedByHangfireAndItsMetricsLogEpisodesAndListFiltersAreServed()
     {
         using var app = new BonStudioAppFactory();
         using var http = app.Client(app.Start());
@@ -76,7 +76,39 @@ public class RunsApiTests
         Assert.Equal(HttpStatusCode.Conflict, (await http.PostAsync($"/api/runs/{created.Id}/cancel", null)).StatusCode);
     }
 
+    [Fact]
+    public async Task TinySftRunTrainsThroughHangfireAndRegistersItsCheckpointsAsModels()
+    {
+        using var app = new BonStudioAppFactory();
+        using var http = app.Client(app.Start());
+
+        var response = await http.PostAsJsonAsync("/api/runs", TinyRuns.Sft("api sft", 6), Json);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var created = (await response.Content.ReadFromJsonAsync<RunDetails>(Json))!;
+
+        var done = await WaitForStatus(http, created.Id, s => s is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled, TimeSpan.FromSeconds(120));
+        Assert.True(done.Status == RunStatus.Succeeded, done.Error);
+        // The end-of-run evaluation is stored as metrics; the training curve has a point per logged step.
+        Assert.Contains("test/accuracy", done.FinalMetrics.Keys);
+        Assert.Contains("test/loss", done.FinalMetrics.Keys);
+        Assert.InRange(done.FinalMetrics["test/accuracy"], 0.0, 1.0);
+        var trainLoss = Assert.Single((await http.GetFromJsonAsync<List<MetricSeries>>($"/api/runs/{created.Id}/metrics?name=train/loss", Json))!);
+        Assert.Equal(6, trainLoss.Points.Count);
+        Assert.All(trainLoss.Points, p => Assert.True(double.IsFinite(p.Value) && p.Value > 0));
+
+        // Checkpoints (every 3 steps + final) are models produced by the run, files on disk in the run's folder.
+        var final = Assert.Single(done.Models, m => m.IsFinal);
+        Assert.Equal(6, final.Step);
+        Assert.True(File.Exists(final.Path), final.Path);
+        Assert.StartsWith(Path.Combine(app.DataDirectory, "runs", created.Id.ToString()), final.Path);
+        Assert.True(final.Parameters > 0 && final.SizeBytes > 0);
+        var models = (await http.GetFromJsonAsync<PagedResult<ModelItem>>("/api/models", Json))!;
+        Assert.Contains(models.Items, m => m.Id == final.Id && m.ProducedByRunId == created.Id);
+    }
+
     [Theory]
+    [InlineData("""{"kind": "sft", "config": {"steps": -1}}""", "config.steps")]
+    [InlineData("""{"kind": "sft", "config": {"embeddingDim": 30, "heads": 4}}""", "config.embeddingDim")]
     [InlineData("""{"kind": "nope", "config": {}}""", "kind")]
     [InlineData("""{"kind": "rl"}""", "config")]
     [InlineData("""{"kind": "rl", "config": {"budgetSteps": -10}}""", "config.budgetSteps")]
@@ -95,7 +127,7 @@ public class RunsApiTests
         var messages = problem["errors"]![field]!.AsArray().Select(m => m!.GetValue<string>()).ToList();
         Assert.NotEmpty(messages);
         var leaf = field.Split('.').Last();
-        if (field.StartsWith("config.")) Assert.Contains(messages, m => m.Contains(leaf));
+        if (field.StartsWith("config.")) Assert.Contains(messages, m => m.Contains(leaf, StringComparison.OrdinalIgnoreCase));
         await using var db = app.Db();
         Assert.Equal(0, await db.Runs.CountAsync());
         Assert.Equal(jobsBefore, HangfireJobCount(app));
@@ -108,8 +140,8 @@ public class RunsApiTests
         using var http = app.Client(app.Start());
 
         // Arrange: a long run (would take minutes) occupies the only train worker; a second one waits in the queue.
-        var longRun = (await (await http.PostAsJsonAsync("/api/runs", TinyRuns.Rl("long", 50_000_000), Json)).Content.ReadFromJsonAsync<RunDetails>(Json))!;
-        var queued = (await (await http.PostAsJsonAsync("/api/runs", TinyRuns.Rl("waiting", 300), Json)).Content.ReadFromJsonAsync<RunDetails>(Json))!;
+        var longRun = (await (await http.PostAsJsonAsync("/api/runs", TinyRuns.Sft("long", 5_000_000), Json)).Content.ReadFromJsonAsync<RunDetails>(Json))!;
+        var queued = (await (await http.PostAsJsonAsync("/api/runs", TinyRuns.Sft("waiting", 6), Json)).Content.ReadFromJsonAsync<RunDetails>(Json))!;
         await WaitForStatus(http, longRun.Id, s => s == RunStatus.Running, TimeSpan.FromSeconds(60));
 
         // Act: cancel the queued one first, then the running one.
@@ -156,5 +188,9 @@ public class RunsApiTests
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/hangfire")).StatusCode);
         var kinds = JsonNode.Parse(await http.GetStringAsync("/api/kinds"))!.AsArray();
         Assert.Contains(kinds, k => k!["name"]!.GetValue<string>() == "rl");
+        var sft = Assert.Single(kinds, k => k!["name"]!.GetValue<string>() == "sft")!;
+        var steps = Assert.Single(sft["fields"]!.AsArray(), f => f!["name"]!.GetValue<string>() == "steps")!;
+        Assert.Equal(1, steps["minimum"]!.GetValue<double>());
+        Assert.False(string.IsNullOrWhiteSpace(steps["help"]!.GetValue<string>()));
     }
 }
