@@ -326,15 +326,8 @@ public static class BonFineTune
             var scores = verifier.Score(inputs);
             var sampleScores = scores.Take(n).ToArray();
 
-            double[] a;
-            double demoWeight = 0;
-            switch (method)
-            {
-                case BonMethod.Sft: a = new double[n]; demoWeight = 1; break;
-                case BonMethod.BonSft: (demoWeight, a) = BonWeights.ForBonSft(scores[n], sampleScores, config.NPrime); break;
-                default: a = BonWeights.ForRl(method, correct, sampleScores, method == BonMethod.Rl ? 1 : config.NPrime); break;
-            }
-            if (config.WeightClip > 0) a = a.Select(w => Math.Clamp(w, -config.WeightClip, config.WeightClip)).ToArray();
+            var (demoWeight, a) = WeightsForPrompt(method, correct, sampleScores, method == BonMethod.BonSft ? scores[n] : null,
+                config.NPrime, config.WeightClip);
 
             if (demoWeight != 0)
             {
@@ -359,35 +352,62 @@ public static class BonFineTune
         }
 
         // 4. One weighted log-likelihood step (+ KL to the start model on the sampled responses).
-        policy.train();
-        double loss, kl, gradNorm;
-        using (var scope = NewDisposeScope())
-        {
-            optimizer.zero_grad();
-            var batch = SequenceLikelihood.Collate(sequences, policy.Device);
-            var logProbs = SequenceLikelihood.CompletionLogProbs(policy, batch, out var logits);   // (S,)
-            var a = tensor(weights.Select(w => (float)w).ToArray()).to(policy.Device);            // (S,)
-            var objective = -(a * logProbs).sum() / prompts.Count;
-            Tensor referenceLogits;
-            using (no_grad()) referenceLogits = reference.forward(batch.Input);                    // (S, T, V)
-            var sampleMask = tensor(isSample.ToArray()).to(policy.Device);
-            var klPerSequence = SequenceLikelihood.CompletionKl(logits, referenceLogits, batch.CompletionMask); // (S,)
-            var klMean = klPerSequence.masked_select(sampleMask).mean();
-            var total = config.KlCoefficient > 0 ? objective + config.KlCoefficient * klMean : objective;
-            total.backward();
-            gradNorm = config.GradClip > 0
-                ? nn.utils.clip_grad_norm_(policy.parameters(), config.GradClip)
-                : GradNorm(policy);
-            optimizer.step();
-            loss = total.item<float>();
-            kl = klMean.item<float>();
-        }
+        var (loss, kl, gradNorm) = WeightedStep(policy, reference, optimizer, sequences, weights, isSample, prompts.Count, config.KlCoefficient, config.GradClip);
         if (!double.IsFinite(loss)) throw new InvalidOperationException($"training diverged at step {step + 1}: loss is {loss} (try a lower LearningRate or a WeightClip).");
 
         int count = prompts.Count * n;
         var stats = new BonStepStats(loss, rewardSum / count, scoreSum / count, kl, gradNorm, sampleWeights.ToArray(), failureRates,
             distinctSum / prompts.Count, entropySum / prompts.Count, count);
         return (stats, csv);
+    }
+
+    /// <summary>
+    /// The weights of one prompt under <paramref name="method"/>: (demonstration weight a*, sample weights a_j).
+    /// sft: a* = 1, a_j = 0. bon-sft: BonWeights.ForBonSft with the demonstration's verifier score
+    /// <paramref name="demoScore"/>. RL methods: BonWeights.ForRl (N' = 1 for rl), a* = 0. Then |a_j| ≤ weightClip if > 0.
+    /// </summary>
+    public static (double Demonstration, double[] Samples) WeightsForPrompt(BonMethod method, IReadOnlyList<bool> correct,
+        IReadOnlyList<double> sampleScores, double? demoScore, int nPrime, double weightClip)
+    {
+        (double Demo, double[] A) w = method switch
+        {
+            BonMethod.Sft => (1.0, new double[correct.Count]),
+            BonMethod.BonSft => BonWeights.ForBonSft(demoScore ?? throw new ArgumentException("bon-sft needs the demonstration's verifier score.", nameof(demoScore)),
+                sampleScores, nPrime),
+            BonMethod.Rl => (0.0, BonWeights.ForRl(method, correct, sampleScores, 1)),
+            _ => (0.0, BonWeights.ForRl(method, correct, sampleScores, nPrime)),
+        };
+        if (weightClip > 0) w.A = w.A.Select(x => Math.Clamp(x, -weightClip, weightClip)).ToArray();
+        return w;
+    }
+
+    /// <summary>
+    /// One optimizer step on L = −(1/promptCount) Σ_j a_j log π(y_j | x) + β · mean over sampled responses of KL_seq(π ‖ π_ref).
+    /// Returns the loss, the mean KL (always measured) and the gradient norm before clipping.
+    /// </summary>
+    public static (double Loss, double Kl, double GradNorm) WeightedStep(Gpt policy, Gpt reference, AdamW optimizer,
+        IReadOnlyList<PromptCompletion> sequences, IReadOnlyList<double> weights, IReadOnlyList<bool> isSample, int promptCount,
+        double klCoefficient, double gradClip)
+    {
+        if (weights.Count != sequences.Count || isSample.Count != sequences.Count)
+            throw new ArgumentException($"{sequences.Count} sequences but {weights.Count} weights and {isSample.Count} sample flags.");
+        policy.train();
+        using var scope = NewDisposeScope();
+        optimizer.zero_grad();
+        var batch = SequenceLikelihood.Collate(sequences, policy.Device);
+        var logProbs = SequenceLikelihood.CompletionLogProbs(policy, batch, out var logits);   // (S,)
+        var a = tensor(weights.Select(w => (float)w).ToArray()).to(policy.Device);            // (S,)
+        var objective = -(a * logProbs).sum() / promptCount;
+        Tensor referenceLogits;
+        using (no_grad()) referenceLogits = reference.forward(batch.Input);                    // (S, T, V)
+        var klPerSequence = SequenceLikelihood.CompletionKl(logits, referenceLogits, batch.CompletionMask); // (S,)
+        var sampleMask = tensor(isSample.ToArray()).to(policy.Device);
+        var klMean = isSample.Any(x => x) ? klPerSequence.masked_select(sampleMask).mean() : zeros(1).sum();
+        var total = klCoefficient > 0 ? objective + klCoefficient * klMean : objective;
+        total.backward();
+        double gradNorm = gradClip > 0 ? nn.utils.clip_grad_norm_(policy.parameters(), gradClip) : GradNorm(policy);
+        optimizer.step();
+        return (total.item<float>(), klMean.item<float>(), gradNorm);
     }
 
     private static void Report(IRunReporter reporter, long step, double lr, BonStepStats s, double seconds)

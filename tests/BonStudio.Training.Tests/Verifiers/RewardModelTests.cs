@@ -25,7 +25,7 @@ public sealed class RewardModelTests : IDisposable
         return path;
     }
 
-    // Separable toy signal: a response is "correct" exactly when its answer is even.
+    // Separable toy signal: a response is "correct" exactly when it ends in "yes" (with a varying number before it).
     private static List<RewardExample> ToyData(int prompts, int perPrompt, int seed)
     {
         var rng = new Random(seed);
@@ -33,8 +33,8 @@ public sealed class RewardModelTests : IDisposable
         for (int p = 0; p < prompts; p++)
             for (int j = 0; j < perPrompt; j++)
             {
-                int answer = rng.Next(10);
-                data.Add(new RewardExample($"p{p}", $"Q{p}?\nA: ", $"#### {answer}", answer % 2 == 0));
+                bool good = rng.Next(2) == 0;
+                data.Add(new RewardExample($"p{p}", $"Q{p}?\nA: ", $"{rng.Next(100)} {(good ? "yes" : "no")}", good));
             }
         return data;
     }
@@ -45,7 +45,7 @@ public sealed class RewardModelTests : IDisposable
         // Arrange
         var config = new RewardModelConfig
         {
-            BaseCheckpoint = SaveTinyBase(), Steps = 150, BatchSize = 16, LearningRate = 3e-3, EvalEvery = 0, Device = "cpu", Seed = 2, HeldOutFraction = 0.25,
+            BaseCheckpoint = SaveTinyBase(), Steps = 60, BatchSize = 16, LearningRate = 1e-2, EvalEvery = 0, Device = "cpu", Seed = 2, HeldOutFraction = 0.25,
         };
         var reporter = new ConsoleReporter(output: TextWriter.Null);
 
@@ -63,7 +63,7 @@ public sealed class RewardModelTests : IDisposable
 
         using var verifier = RewardModelVerifier.Load(result.CheckpointPath, CPU, id: "7", batchSize: 3);
         Assert.Equal("reward-model#7", verifier.Name);
-        var inputs = Enumerable.Range(0, 8).Select(i => new VerifierInput("k", "Q99?\nA: ", i, $"#### {i}", Correct: false)).ToList();
+        var inputs = Enumerable.Range(0, 8).Select(i => new VerifierInput("k", "Q99?\nA: ", i, $"{i} {(i % 2 == 0 ? "yes" : "no")}", Correct: false)).ToList();
         var scores = verifier.Score(inputs);
         Assert.Equal(8, scores.Length);
         Assert.All(scores, s => Assert.InRange(s, 0, 1));
