@@ -470,12 +470,8 @@ public static class BonFineTune
             var correct = texts.Select(t => MiniMath.IsCorrect(t, problem.Answer)).ToArray();
             var r01 = correct.Select(c => c ? 1.0 : 0.0).ToArray();
             var scores = verifier.Score(texts.Select((t, i) => new VerifierInput($"{problem.Id}@val", MiniMath.Prompt(problem), i, t, correct[i])).ToList());
-            var all = Enumerable.Range(0, n).ToArray();
-            for (int j = 0; j < ks.Length; j++)
-            {
-                passSums[j] += BonWeights.ExpectedRewardOfMax(all, r01, r01, ks[j]);   // pass@k = E[max R over k]
-                bonSums[j] += BonWeights.ExpectedRewardOfMax(all, scores, r01, ks[j]); // BoN@k = E[R of argmax s over k]
-            }
+            var (pass, bon) = PromptCurves(correct, scores, ks);
+            for (int j = 0; j < ks.Length; j++) { passSums[j] += pass[j]; bonSums[j] += bon[j]; }
             rewardSum += r01.Average();
             distinctSum += AnswerDiversity(texts).Distinct;
         }
@@ -490,6 +486,28 @@ public static class BonFineTune
         foreach (var (name, value) in metrics) reporter.Metric(name, step, value);
         reporter.Log($"step {step}: " + string.Join(", ", metrics.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:F3}"))));
         return metrics;
+    }
+
+    /// <summary>
+    /// Exact pass@k and BoN@k of one prompt's n samples for each k (methods.md §1): pass@k = E[max R over a random
+    /// k-subset], BoN@k = E[R of the highest score in a random k-subset], ties broken uniformly. Same order-statistic
+    /// sums as the weights (BonWeights), so the trainer's numbers and its estimator agree by construction.
+    /// </summary>
+    public static (double[] PassAtK, double[] BonAtK) PromptCurves(IReadOnlyList<bool> correct, IReadOnlyList<double> scores, IReadOnlyList<int> ks)
+    {
+        int n = correct.Count;
+        if (scores.Count != n) throw new ArgumentException($"{n} verdicts but {scores.Count} scores.", nameof(scores));
+        var r = correct.Select(c => c ? 1.0 : 0.0).ToArray();
+        var all = Enumerable.Range(0, n).ToArray();
+        var pass = new double[ks.Count];
+        var bon = new double[ks.Count];
+        for (int j = 0; j < ks.Count; j++)
+        {
+            if (ks[j] < 1 || ks[j] > n) throw new ArgumentOutOfRangeException(nameof(ks), ks[j], $"k must be in 1..{n}.");
+            pass[j] = BonWeights.ExpectedRewardOfMax(all, r, r, ks[j]);
+            bon[j] = BonWeights.ExpectedRewardOfMax(all, scores, r, ks[j]);
+        }
+        return (pass, bon);
     }
 
     /// <summary>1, 4, 16, … up to n, and n itself.</summary>

@@ -225,4 +225,25 @@ public sealed class BonFineTuneTests : IDisposable
         Assert.Equal(4, BonFineTune.FailureBin(1.0));
         Assert.Equal(2, BonFineTune.FailureBin(0.5));
     }
+
+    [Fact]
+    public void Prompt_curves_match_the_known_pass_at_k_value_and_brute_force_bon()
+    {
+        // methods.md §1 test vector: n = 10, c = 3, k = 5 → 1 − C(7,5)/C(10,5) = 0.916667.
+        var correct = Enumerable.Range(0, 10).Select(i => i < 3).ToArray();
+        var (pass, _) = BonFineTune.PromptCurves(correct, new double[10], [5]);
+        Assert.Equal(1 - 21.0 / 252.0, pass[0], 12);
+
+        // BoN@2 by enumerating all pairs, ties broken uniformly: scores [0.2, 0.9, 0.9, 0.1], correct [T, F, T, F].
+        bool[] c = [true, false, true, false];
+        double[] s = [0.2, 0.9, 0.9, 0.1];
+        double total = 0; int pairs = 0;
+        for (int i = 0; i < 4; i++) for (int j = i + 1; j < 4; j++)
+        {
+            pairs++;
+            total += s[i] > s[j] ? (c[i] ? 1 : 0) : s[j] > s[i] ? (c[j] ? 1 : 0) : ((c[i] ? 1 : 0) + (c[j] ? 1 : 0)) / 2.0;
+        }
+        var (_, bon) = BonFineTune.PromptCurves(c, s, [2]);
+        Assert.Equal(total / pairs, bon[0], 12);
+    }
 }
