@@ -38,10 +38,10 @@ public sealed class CalibrationBaseVerb : IBenchmark
         var clock = System.Diagnostics.Stopwatch.StartNew();
         LikelihoodTrainer.Train(model, tokenizer, train, new LikelihoodTrainingOptions
         {
-            Steps = steps, BatchSize = batch, LearningRate = lr, MinLearningRate = lr / 20, WarmupSteps = 100, WeightDecay = 0.1, Seed = seed, LogEvery = 100,
+            Steps = steps, BatchSize = batch, LearningRate = lr, MinLearningRate = lr / 20, WarmupSteps = 100, WeightDecay = 0.1, Seed = seed, LogEvery = 50,
         }, reporter, "train", (done, total) =>
         {
-            if (done % 100 == 0) Console.WriteLine($"step {done}/{total} loss {reporter.Metrics.LastOrDefault(m => m.Name == "train/loss").Value:F4} {clock.Elapsed.TotalSeconds:F0}s");
+            if (done % 50 == 0) Console.WriteLine($"step {done}/{total} loss {reporter.Metrics.LastOrDefault(m => m.Name == "train/loss").Value:F4} {clock.Elapsed.TotalSeconds:F0}s");
         });
         Directory.CreateDirectory(outDir);
         var path = Path.Combine(outDir, "base.safetensors");

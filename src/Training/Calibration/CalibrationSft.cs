@@ -126,7 +126,8 @@ public static class CalibrationSft
         reporter.Metric("calibration/unparseable", 0, unparseable);
         reporter.Metric("calibration/unparseable_share", 0, tuned.Count == 0 ? 0 : unparseable / (double)tuned.Count);
         foreach (var i in Enumerable.Range(0, tuned.Count).Where(i => !parsed[i].Parsed).Take(5))
-            reporter.Log($"unparseable confidence line for {tuned[i].Problem.Id}: {(parsed[i].Raw is null ? "(no marker)" : $"'{parsed[i].Raw}'")}");
+            reporter.Log($"unparseable confidence line for {tuned[i].Problem.Id}: {(parsed[i].Raw is null ? "(no marker)" : $"'{parsed[i].Raw}'")} in " +
+                         JsonSerializer.Serialize(tuned[i].Response.Length > 80 ? "…" + tuned[i].Response[^80..] : tuned[i].Response));
         var emitted = parseable.Select(i => tuned[i]).ToList();
         summaries.Add(Emit(ConfidenceSources.Phrase, emitted, parseable.Select(i => parsed[i].Probability!.Value).ToArray(),
             k => parsed[parseable[k]].Phrase, sink, reporter));

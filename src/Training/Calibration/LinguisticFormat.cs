@@ -36,8 +36,8 @@ public static class LinguisticFormat
     }
 
     /// <summary>Reads the phrase after the LAST marker up to the end of that line and looks it up in
-    /// <paramref name="ladder"/> (case-insensitive, surrounding spaces and a final '.' ignored). A missing marker, an
-    /// empty line or a phrase not on the ladder is unparseable.</summary>
+    /// <paramref name="ladder"/> (case, spacing and punctuation ignored; the line must be exactly one ladder phrase).
+    /// A missing marker, an empty line or anything else on the line is unparseable.</summary>
     public static ParsedPhrase Parse(string text, PhraseLadderView ladder)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -46,8 +46,7 @@ public static class LinguisticFormat
         int start = at + Marker.Length;
         int end = text.IndexOf('\n', start);
         var raw = (end < 0 ? text[start..] : text[start..end]).Trim();
-        var cleaned = raw.TrimEnd('.').Trim();
-        var hit = ladder.Find(cleaned);
+        var hit = ladder.Find(raw);
         return hit is { } h ? new ParsedPhrase(h.Phrase, h.Probability, raw) : new ParsedPhrase(null, null, raw);
     }
 }

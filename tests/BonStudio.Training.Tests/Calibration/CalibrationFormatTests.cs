@@ -47,7 +47,7 @@ public class CalibrationFormatTests
     {
         var problems = MiniMath.Generate("train", 3, [1], seed: 4);
         var answers = problems.Select((p, i) => new AnsweredProblem(p, MiniMath.Completion(p) + (i == 1 ? "  " : ""), p.Answer, true, [])).ToList();
-        var (pairs, labels, skipped) = CalibrationSft.BuildTrainingPairs(answers, [0.97, 0.55, 0.04], PhraseLadderView.Default, 256);
+        var (pairs, labels, skipped) = CalibrationSft.BuildTrainingPairs(answers, [0.97, 0.58, 0.04], PhraseLadderView.Default, 256);
 
         Assert.Equal(0, skipped);
         Assert.Equal(["almost certain", "better than even", "highly unlikely"], labels);

@@ -153,14 +153,20 @@ public sealed class CalibrationModelTests : IDisposable
     [Fact]
     public void Calibration_sft_end_to_end_teaches_a_tiny_model_to_emit_parseable_phrases()
     {
-        using var model = TinyModel(21, layers: 2, dim: 48);
+        // A tiny base model that has learnt one fixed answer format ("#### 5"), as a trained base model would have
+        // learnt MiniMath's: calibration-SFT then only has to add the confidence line.
+        using var model = TinyModel(21, layers: 2, dim: 64);
+        var formatPairs = MiniMath.Generate("train", 64, [1], seed: 9).Select(p => new TrainingPair(MiniMath.Prompt(p), "#### 5")).ToList();
+        LikelihoodTrainer.Train(model, Tok, formatPairs, new LikelihoodTrainingOptions { Steps = 60, BatchSize = 16, LearningRate = 3e-3, WarmupSteps = 5 },
+            new ConsoleReporter(output: TextWriter.Null));
         var path = SaveTiny(model, "base.safetensors");
         var sink = new MemoryCalibrationSink();
-        var reporter = new ConsoleReporter(output: TextWriter.Null);
+        var reporter = new ConsoleReporter(output: Environment.GetEnvironmentVariable("CALIB_TEST_LOG") is null ? TextWriter.Null : Console.Out);
         var config = new CalibrationSftConfig
         {
-            Source = ConfidenceSources.Likelihood, Levels = [1], TrainProblems = 32, TestProblems = 8, MaxNewTokens = 40,
-            Steps = 150, BatchSize = 16, LearningRate = 3e-3, Device = "cpu", Threads = 1, Seed = 2,
+            Source = ConfidenceSources.Likelihood, Levels = [1], TrainProblems = 16, TestProblems = 8, MaxNewTokens = 40,
+            Steps = 200, BatchSize = 16, LearningRate = 5e-3, Device = "cpu", Threads = 1, Seed = 2,
+            Ladder = ["sure=0.9", "even=0.5", "no=0.1"], // an edited ladder: short phrases keep the tiny model's job small
         };
 
         var result = CalibrationSft.Execute(config, path, Path.Combine(_dir, "sft"), reporter, sink);
@@ -170,10 +176,11 @@ public sealed class CalibrationModelTests : IDisposable
         Assert.True(result.Unparseable <= 2, $"{result.Unparseable} of 8 outputs had no parseable phrase");
         var phrases = sink.OfSource(ConfidenceSources.Phrase);
         Assert.Equal(8 - result.Unparseable, phrases.Count);
-        Assert.All(phrases, r => Assert.Equal(PhraseLadderView.Default.Find(r.Phrase!)!.Value.Probability, r.Confidence));
+        var ladder = PhraseLadderView.Parse(config.Ladder);
+        Assert.All(phrases, r => Assert.Equal(ladder.Find(r.Phrase!)!.Value.Probability, r.Confidence));
         Assert.Equal(phrases.Count, result.PhraseCounts.Values.Sum());
         Assert.Equal(8, sink.OfSource(ConfidenceSources.AlwaysConfident).Count);
-        Assert.All(sink.OfSource(ConfidenceSources.AlwaysConfident), r => Assert.Equal(0.95, r.Confidence));
+        Assert.All(sink.OfSource(ConfidenceSources.AlwaysConfident), r => Assert.Equal(0.9, r.Confidence));
         Assert.Equal(8, sink.OfSource("likelihood-ladder").Count);
         Assert.Contains(reporter.Metrics, m => m.Name == "calibration/unparseable" && m.Value == result.Unparseable);
         Assert.Contains(reporter.Metrics, m => m.Name.StartsWith("phrases/", StringComparison.Ordinal));
