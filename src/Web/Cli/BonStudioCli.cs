@@ -55,6 +55,9 @@ public static class BonStudioCli
         root.Subcommands.Add(RunsCommand.Create());
         root.Subcommands.Add(WorkerCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(MetricsCommand.Create());
+        root.Subcommands.Add(GradeCommand.Create());
         return root;
     }
 
