@@ -233,7 +233,7 @@ public sealed class LlamaBlock : Module<Tensor, Tensor>
 }
 
 /// <summary>The LLaMA decoder. Implements <see cref="ICausalLM"/> so the batched KV-cached sampler drives it.</summary>
-public sealed class Llama : Module, ICausalLM
+public sealed class Llama : Module<Tensor, Tensor>, ICausalLM
 {
     /// <summary>Architecture name stored in checkpoints.</summary>
     public const string Architecture = "llama";
@@ -275,6 +275,14 @@ public sealed class Llama : Module, ICausalLM
 
     public KvCache NewCache() => new(Config.Layers);
 
+    /// <summary>Training-style call: tokens (B, T) at positions 0..T-1, plain causal attention. Returns (B, T, V) logits.</summary>
+    public override Tensor forward(Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        var positions = arange(tokens.shape[1], dtype: ScalarType.Int64, device: tokens.device).unsqueeze(0).expand(tokens.shape[0], -1);
+        return Forward(tokens, positions).MoveToOuterDisposeScope();
+    }
+
     // RoPE cos/sin for every position, built on first use per device (not parameters: they stay out of the state dict)
     private Tensor? _ropeCos, _ropeSin;
 
@@ -309,7 +317,7 @@ public sealed class Llama : Module, ICausalLM
             throw new ArgumentException($"Llama: {S} positions exceed the context length {Config.ContextLength}.");
 
         var allowed = AttentionMask(keyMask, past, T, S, B, tokens.device);          // (B, 1, T, S) or null
-        if (_ropeCos is null || _ropeCos.device != tokens.device)
+        if (_ropeCos is null || _ropeCos.device_type != tokens.device_type || _ropeCos.device_index != tokens.device_index)
         {
             _ropeCos?.Dispose(); _ropeSin?.Dispose();
             var (c, s) = Rope.Table(Config.ContextLength, Config.HeadSize, Config.RopeTheta, tokens.device);
