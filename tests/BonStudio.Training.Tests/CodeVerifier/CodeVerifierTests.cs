@@ -16,7 +16,7 @@ public sealed class CodeVerifierTests : IDisposable
     private readonly string _hostDir = Directory.CreateTempSubdirectory("bon-host-").FullName;
     public void Dispose() => Directory.Delete(_hostDir, recursive: true);
 
-    private static Verifiers.CodeVerifier Verifier(double wallSeconds = 10) =>
+    private static global::BonStudio.Training.Verifiers.CodeVerifier Verifier(double wallSeconds = 10) =>
         new(new CodeVerifierConfig { Limits = new SandboxLimits { WallClock = TimeSpan.FromSeconds(wallSeconds) } });
 
     [Fact]
@@ -137,7 +137,7 @@ public sealed class CodeVerifierTests : IDisposable
     [Fact]
     public void An_output_flood_is_cut_at_the_cap()
     {
-        var v = new Verifiers.CodeVerifier(new CodeVerifierConfig { Limits = new SandboxLimits { MaxOutputBytes = 10_000 } });
+        var v = new global::BonStudio.Training.Verifiers.CodeVerifier(new CodeVerifierConfig { Limits = new SandboxLimits { MaxOutputBytes = 10_000 } });
         var r = v.Verify(Add, "    while True:\n        print('x' * 1000)\n");
         Assert.Equal(CodeVerdict.ResourceLimit, r.Verdict);
         Assert.True(r.Stdout.Length <= 10_000);
@@ -147,8 +147,8 @@ public sealed class CodeVerifierTests : IDisposable
     public void Entry_points_that_are_not_identifiers_are_refused()
     {
         var bad = Add with { EntryPoint = "add); import os; os.system('x'" };
-        Assert.Throws<InvalidDataException>(() => Verifiers.CodeVerifier.BuildProgram(bad, "    return 1\n"));
-        Assert.Equal(Add.Prompt + "    return a + b\n" + "\n" + Add.Test + "\n" + "check(add)\n", Verifiers.CodeVerifier.BuildProgram(Add, "    return a + b\n"));
+        Assert.Throws<InvalidDataException>(() => global::BonStudio.Training.Verifiers.CodeVerifier.BuildProgram(bad, "    return 1\n"));
+        Assert.Equal(Add.Prompt + "    return a + b\n" + "\n" + Add.Test + "\n" + "check(add)\n", global::BonStudio.Training.Verifiers.CodeVerifier.BuildProgram(Add, "    return a + b\n"));
     }
 
     [Fact]
