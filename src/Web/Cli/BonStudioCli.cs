@@ -78,8 +78,12 @@ public static class BonStudioCli
     public static IHost BuildCliHost(ParseResult parse, bool withWorkers = false)
     {
         var builder = Host.CreateApplicationBuilder(ToHostArgs(DataDirArgs(parse)));
-        builder.Logging.SetMinimumLevel(withWorkers ? LogLevel.Information : LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        // Logs go to stderr (stdout carries results, e.g. --json); verbs other than `worker` only log warnings.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        var minimum = withWorkers ? LogLevel.Information : LogLevel.Warning;
+        builder.Logging.AddFilter((category, level) => level >= minimum && !(category?.StartsWith("Microsoft.EntityFrameworkCore", StringComparison.Ordinal) == true && level < LogLevel.Warning));
         builder.AddBonStudioCore();
         if (withWorkers) builder.AddBonStudioWorkers();
         return builder.Build();
