@@ -54,7 +54,10 @@ public static class BonStudioCli
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(RunsCommand.Create());
         root.Subcommands.Add(WorkerCommand.Create());
-        // ---- Lead: register further verbs here, e.g. root.Subcommands.Add(GenerateCommand.Create()); ----
+        root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(MetricsCommand.Create());
+        root.Subcommands.Add(GradeCommand.Create());
         return root;
     }
 

@@ -35,6 +35,7 @@ public static class BonStudioExtensions
         services.AddTransient<RunExecutor>();
         services.AddTransient<RunJob>();
         services.AddScoped<RunService>();
+        services.AddBonStudioEvaluations();
 
         // Hangfire storage in its own SQLite file (see BonStudioOptions.HangfireDatabasePath).
         services.AddHangfire((sp, config) => config
@@ -120,6 +121,8 @@ public static class BonStudioExtensions
         app.MapOpenApi(); // /openapi/v1.json
         app.MapRunsApi();
         app.MapModelsApi();
+        app.MapEvaluationsApi();
+        app.MapImportsApi();
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
             Authorization = [new LoopbackOnlyDashboardAuthorization()],

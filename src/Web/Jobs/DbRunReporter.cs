@@ -48,6 +48,10 @@ public sealed class DbRunReporter : IRunReporter, IEpisodeSink, IAsyncDisposable
 
     public CancellationToken CancellationToken => _cts.Token;
 
+    /// <summary>The run being reported, and the database, for kinds that store rows of their own (bon-eval samples).</summary>
+    public int RunId => _runId;
+    public IDbContextFactory<BonStudioDb> DbFactory => _dbFactory;
+
     /// <summary>Set when the cancel came from a user (UI/API/CLI), as opposed to a host shutting down.</summary>
     public bool CancelRequestedByUser { get; private set; }
 
