@@ -90,7 +90,8 @@ public sealed class BonStudy : IBenchmark
             Say($"reward model: {data.Count} samples, {data.Average(d => d.Correct ? 1.0 : 0.0):P1} correct; training {o.RmSteps} steps");
             var rm = RewardModelRun.Execute(new RewardModelConfig { BaseCheckpoint = o.Base, Steps = o.RmSteps, Threads = o.Threads, Device = o.Device, EvalEvery = 0 },
                 data, Path.Combine(o.Out, "rm"), new ConsoleReporter(output: TextWriter.Null));
-            File.WriteAllText(Path.Combine(o.Out, "rm", "result.json"), JsonSerializer.Serialize(rm));
+            File.WriteAllText(Path.Combine(o.Out, "rm", "result.json"), JsonSerializer.Serialize(rm,
+                new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
             Say($"reward model: held-out AUROC {rm.HeldOutAuroc:F3}, accuracy {rm.HeldOutAccuracy:P1} (held-out positive rate {rm.HeldOutPositiveRate:P1})");
         }
         IDisposableVerifier MakeVerifier() => BonFineTune.MakeVerifier(VerifierConfig(o, rmPath), device);
