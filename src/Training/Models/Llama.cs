@@ -61,6 +61,10 @@ public sealed record LlamaConfig
         if (HeadSize % 2 != 0) throw new ArgumentException($"LlamaConfig head size Dim/Heads ({HeadSize}) must be even for RoPE.");
     }
 
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this);
+    public static LlamaConfig FromJson(string json) =>
+        System.Text.Json.JsonSerializer.Deserialize<LlamaConfig>(json) ?? throw new ArgumentException("LlamaConfig JSON is null.");
+
     /// <summary>Parameter count (embedding counted once when shared).</summary>
     public long ParameterCount =>
         (long)VocabSize * Dim * (SharedClassifier ? 1 : 2) + Dim +
@@ -221,6 +225,9 @@ public sealed class LlamaBlock : Module<Tensor, Tensor>
 /// <summary>The LLaMA decoder. Implements <see cref="ICausalLM"/> so the batched KV-cached sampler drives it.</summary>
 public sealed class Llama : Module, ICausalLM
 {
+    /// <summary>Architecture name stored in checkpoints.</summary>
+    public const string Architecture = "llama";
+
     private readonly Embedding tok_embeddings;
     private readonly ModuleList<LlamaBlock> layers;
     private readonly RMSNorm norm;

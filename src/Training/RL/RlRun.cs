@@ -166,7 +166,7 @@ public static class RlRun
     {
         config.Validate();
         Directory.CreateDirectory(runDirectory);
-        var json = new JsonSerializerOptions { WriteIndented = true };
+        var json = new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
         File.WriteAllText(Path.Combine(runDirectory, "config.json"), JsonSerializer.Serialize(config, json));
         reporter.Log($"rl run {config.RunName}: {JsonSerializer.Serialize(config)}");
 
@@ -233,19 +233,21 @@ public static class RlRun
                     reporter.Log($"solved at {steps} simulator steps (eval return {ret:F3})");
                 }
             }
-            if (steps % config.LogEvery == 0)
-            {
-                var now = clock.Elapsed;
-                reporter.Metric("charts/SPS", steps, (steps - lastLogSteps) / Math.Max(1e-9, (now - lastLogTime).TotalSeconds));
-                (lastLogSteps, lastLogTime) = (steps, now);
-                if (lossCount > 0) reporter.Metric("losses/td_loss", steps, lossSum / lossCount);
-                if (returnCount > 0) reporter.Metric("charts/episodic_return", steps, returnSum / returnCount);
-                reporter.Metric("charts/resets", steps, resets);
-                lossSum = returnSum = 0; lossCount = returnCount = 0;
-                reporter.Progress((double)steps / config.BudgetSteps, $"{steps}/{config.BudgetSteps} steps, {episodeCount} episodes, {resets} resets");
-            }
+            if (steps % config.LogEvery == 0) LogScalars();
             if (grid is not null && episodes is not null && config.HeatmapEvery > 0 && steps % config.HeatmapEvery == 0)
                 episodes.Grid(GridSnapshot(grid, evalEnv as IGridEnvironment ?? grid, visits!, uncertainty, steps));
+        }
+
+        void LogScalars()
+        {
+            var now = clock.Elapsed;
+            reporter.Metric("charts/SPS", steps, (steps - lastLogSteps) / Math.Max(1e-9, (now - lastLogTime).TotalSeconds));
+            (lastLogSteps, lastLogTime) = (steps, now);
+            if (lossCount > 0) reporter.Metric("losses/td_loss", steps, lossSum / lossCount);
+            if (returnCount > 0) reporter.Metric("charts/episodic_return", steps, returnSum / returnCount);
+            reporter.Metric("charts/resets", steps, resets);
+            lossSum = returnSum = 0; lossCount = returnCount = 0;
+            reporter.Progress((double)steps / config.BudgetSteps, $"{steps}/{config.BudgetSteps} steps, {episodeCount} episodes, {resets} resets");
         }
 
         // ALGO LOGIC: data collection with UFLP restarts, learning after every step.
@@ -286,6 +288,9 @@ public static class RlRun
             returnSum += episodeReturn; returnCount++;
         }
 
+        if (steps > lastLogSteps) LogScalars(); // the tail since the last report
+        if (grid is not null && episodes is not null && config.HeatmapEvery > 0 && steps % config.HeatmapEvery != 0)
+            episodes.Grid(GridSnapshot(grid, evalEnv as IGridEnvironment ?? grid, visits!, uncertainty, steps)); // the final state
         var result = new RlResult(config.RunName, steps, episodeCount, resets, agent.Updates, solvedAt,
             evals.Count > 0 ? evals[^1].Return : double.NaN, evals.Count > 0 ? evals.Max(e => e.Return) : double.NaN,
             clock.Elapsed.TotalSeconds, cancelled, evals);

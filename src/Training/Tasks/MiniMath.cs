@@ -295,23 +295,4 @@ public static class MiniMath
         foreach (byte b in Encoding.UTF8.GetBytes(text)) { h ^= b; h *= 1099511628211UL; }
         return h;
     }
-
-    /// <summary>SplitMix64 (Steele, Lea, Flood 2014): our own generator so sequences never change with the runtime.</summary>
-    private struct SplitMix64(ulong state)
-    {
-        private ulong _state = state;
-
-        public ulong Next()
-        {
-            ulong z = _state += 0x9E3779B97F4A7C15UL;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            return z ^ (z >> 31);
-        }
-
-        /// <summary>Uniform integer in [lo, hi] (modulo bias below 1e-15 for our small ranges).</summary>
-        public int Range(int lo, int hi) => lo + (int)(Next() % (ulong)(hi - lo + 1));
-
-        public bool Coin() => (Next() >> 63) == 1;
-    }
 }

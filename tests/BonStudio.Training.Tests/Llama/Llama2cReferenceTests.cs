@@ -37,7 +37,8 @@ public sealed class Llama2cReferenceTests
 
         Assert.Equal(expectedPrompt, result.PromptIds);
         Assert.Equal(expectedGenerated, result.GeneratedIds);
-        Assert.Equal(c["generated_text"]!.GetValue<string>(), result.Text);
+        Assert.Equal(c["generated_text"]!.GetValue<string>(), result.GeneratedText);
+        Assert.Equal(c["text"]!.GetValue<string>(), result.Text);
         Assert.Equal(c["text"]!.GetValue<string>(), tokenizer.DecodeLikeRunC(result.PromptIds.Concat(result.GeneratedIds)));
     }
 
@@ -80,7 +81,7 @@ public sealed class Llama2cReferenceTests
                             $"case {index} pos {p} id {id}: {values[p * vocab + id]} vs reference {first10[id]}");
                 // the recorded next token is the argmax wherever it was not forced by the prompt
                 if (!entry["forced"]!.GetValue<bool>())
-                    Assert.Equal(entry["next_token"]!.GetValue<int>(), Generation.FirstArgmax(logits[p]).item<long>());
+                    Assert.Equal(entry["next_token"]!.GetValue<int>(), logits[p].argmax().item<long>());
             }
         }
     }
@@ -94,18 +95,29 @@ public sealed class Llama2cReferenceTests
         var prompts = cases.Select(c => Ints(c!["prompt_token_ids"])).ToList();
         prompts.Add(Ints(cases[0]!["prompt_token_ids"])[..1]);                        // BOS alone: the shortest row
         int steps = cases[0]!["steps"]!.GetValue<int>();
-        var generated = Generation.Generate(loaded.Model, prompts, new GenerationOptions
-        {
-            MaxNewTokens = steps, Temperature = 0, EndToken = loaded.EndToken,
-        });
+        var generated = ModelLoader.Generate(loaded, prompts, maxNewTokens: steps, temperature: 0);
         for (int i = 0; i < cases.Count; i++)
         {
             var expected = Ints(cases[i]!["generated_token_ids"]);
             Assert.Equal(expected, generated[i].Take(steps - prompts[i].Length + 1));
         }
         // the BOS-only row equals the same prompt run on its own
-        var alone = Generation.Generate(loaded.Model, [prompts[^1]], new GenerationOptions { MaxNewTokens = steps, EndToken = loaded.EndToken });
+        var alone = ModelLoader.Generate(loaded, [prompts[^1]], maxNewTokens: steps, temperature: 0);
         Assert.Equal(alone[0], generated[^1]);
+    }
+
+    [Fact]
+    public void Sampling_at_temperature_is_seeded_and_stays_in_vocabulary()
+    {
+        using var loaded = ModelLoader.Load(ModelPath, TokenizerPath);
+        var a = ModelLoader.Generate(loaded, "The dog", maxNewTokens: 20, temperature: 1.0, seed: 5);
+        var b = ModelLoader.Generate(loaded, "The dog", maxNewTokens: 20, temperature: 1.0, seed: 5);
+        var c = ModelLoader.Generate(loaded, "The dog", maxNewTokens: 20, temperature: 1.0, seed: 6);
+        Assert.Equal(a.GeneratedIds, b.GeneratedIds);
+        Assert.NotEqual(a.GeneratedIds, c.GeneratedIds);
+        Assert.All(a.GeneratedIds, id => Assert.InRange(id, 0, 511));
+        Assert.DoesNotContain(1, a.GeneratedIds);
+        Assert.Contains("\"prompt_ids\":[1,", a.ToJson());
     }
 
     [Fact]

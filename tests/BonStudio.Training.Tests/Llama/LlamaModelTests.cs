@@ -2,6 +2,7 @@
 using BonStudio.Training.Models;
 using BonStudio.Training.Models.Loaders;
 using static TorchSharp.torch;
+using LlamaModel = BonStudio.Training.Models.Llama;
 
 namespace BonStudio.Training.Tests.Llama;
 
@@ -18,7 +19,7 @@ public sealed class LlamaModelTests
     public void Left_padded_batch_with_cache_gives_the_same_logits_as_each_row_alone()
     {
         manual_seed(7);
-        using var model = new global::BonStudio.Training.Models.Llama(Small());
+        using var model = new LlamaModel(Small());
         model.eval();
         using var _ = no_grad();
         using var scope = NewDisposeScope();
@@ -46,8 +47,8 @@ public sealed class LlamaModelTests
     public void Halves_layout_with_permuted_q_k_rows_equals_interleaved_layout()
     {
         manual_seed(3);
-        using var interleaved = new global::BonStudio.Training.Models.Llama(Small());
-        using var halves = new global::BonStudio.Training.Models.Llama(Small(layout: RopeLayout.Halves));
+        using var interleaved = new LlamaModel(Small());
+        using var halves = new LlamaModel(Small(layout: RopeLayout.Halves));
         using (no_grad())
         {
             var source = interleaved.state_dict();
@@ -89,7 +90,7 @@ public sealed class LlamaModelTests
     [Fact]
     public void Invalid_config_is_refused_naming_the_field()
     {
-        var e = Assert.Throws<ArgumentException>(() => new global::BonStudio.Training.Models.Llama(Small() with { KvHeads = 3 }));
+        var e = Assert.Throws<ArgumentException>(() => new LlamaModel(Small() with { KvHeads = 3 }));
         Assert.Contains("KvHeads", e.Message);
     }
 }

@@ -3,6 +3,7 @@ using BonStudio.Training.Models;
 using BonStudio.Training.Models.Loaders;
 using BonStudio.Training.Tests.Llama;
 using static TorchSharp.torch;
+using LlamaModel = BonStudio.Training.Models.Llama;
 
 namespace BonStudio.Training.Tests.Loaders;
 
@@ -18,7 +19,7 @@ public sealed class Llama2cCheckpointTests : IDisposable
     public void Write_then_load_keeps_logits_identical_for_shared_and_separate_classifiers(bool shared)
     {
         manual_seed(11);
-        using var model = new global::BonStudio.Training.Models.Llama(LlamaModelTests.Small(shared));
+        using var model = new LlamaModel(LlamaModelTests.Small(shared));
         var path = Path.Combine(_dir, "m.bin");
         Llama2cCheckpoint.Write(path, model);
 
@@ -60,7 +61,7 @@ public sealed class Llama2cCheckpointTests : IDisposable
     public void Missing_tokenizer_is_reported_with_what_to_do()
     {
         manual_seed(1);
-        using var model = new global::BonStudio.Training.Models.Llama(LlamaModelTests.Small());
+        using var model = new LlamaModel(LlamaModelTests.Small());
         var path = Path.Combine(_dir, "lonely.bin");
         Llama2cCheckpoint.Write(path, model);
         var e = Assert.Throws<FileNotFoundException>(() => ModelLoader.Load(path));

@@ -5,6 +5,7 @@
 // weights as stored and runs with RopeLayout.Halves; exporting an interleaved model applies that permutation.
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using BonStudio.Training.Sampling;
 using BonStudio.Training.Text;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -13,6 +14,9 @@ namespace BonStudio.Training.Models.Loaders;
 
 public static partial class HuggingFaceLoader
 {
+    /// <summary>config.json field naming the BonStudio tokenizer of an exported model (a TokenizerRegistry name).</summary>
+    public const string TokenizerField = "bonstudio_tokenizer";
+
     /// <summary>Loads a Hugging Face folder; the architecture comes from config.json's model_type.</summary>
     public static LoadedModel Load(string folder, string? tokenizerPath = null, Device? device = null)
     {
@@ -91,6 +95,11 @@ public static partial class HuggingFaceLoader
         var model = LoadLlama(folder, device);
         try
         {
+            if (tokenizerPath is null && json[TokenizerField]?.GetValue<string>() is { } registered)
+            {
+                var named = TokenizerRegistry.Resolve(registered);
+                return new LoadedModel(model, named, named.EosId, "hf-llama", text => Sampler.EncodePrompt(named, text));
+            }
             var tokPath = tokenizerPath ?? new[] { "tokenizer.bin" }.Select(f => Path.Combine(folder, f)).FirstOrDefault(File.Exists)
                 ?? throw new FileNotFoundException(
                     $"{folder}: no tokenizer this loader reads; pass --tokenizer with a llama2.c tokenizer.bin (tokenizer.json of LLaMA models is not supported).");
@@ -104,8 +113,9 @@ public static partial class HuggingFaceLoader
         }
     }
 
-    /// <summary>Writes <paramref name="model"/> as a Hugging Face LlamaForCausalLM folder (config.json + model.safetensors).</summary>
-    public static void ExportLlama(Llama model, string folder)
+    /// <summary>Writes <paramref name="model"/> as a Hugging Face LlamaForCausalLM folder (config.json + model.safetensors).
+    /// <paramref name="tokenizerName"/> (a <see cref="TokenizerRegistry"/> name) is recorded in config.json.</summary>
+    public static void ExportLlama(Llama model, string folder, string? tokenizerName = null)
     {
         Directory.CreateDirectory(folder);
         var c = model.Config;
@@ -126,7 +136,8 @@ public static partial class HuggingFaceLoader
             ["hidden_act"] = "silu",
             ["torch_dtype"] = "float32",
         };
-        File.WriteAllText(Path.Combine(folder, "config.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        if (tokenizerName is not null) json[TokenizerField] = tokenizerName;
+        WriteConfigJson(folder, json);
 
         using var scope = NewDisposeScope();
         var state = model.state_dict();
@@ -217,17 +228,14 @@ public static partial class HuggingFaceLoader
         if (files.Length == 0) throw new FileNotFoundException($"Hugging Face folder '{folder}' has no *.safetensors file.");
         var all = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var file in files)
-            foreach (var (name, t) in SafetensorsFile.Read(file))
+            foreach (var (name, t) in Safetensors.Load(file).Tensors)
                 if (!all.TryAdd(name, t)) throw new InvalidDataException($"{file}: tensor '{name}' also appears in another safetensors file.");
         return all;
     }
 
-    private static void WriteSafetensors(string path, Dictionary<string, Tensor> tensors) => SafetensorsFile.Write(path, tensors);
-}
+    private static void WriteSafetensors(string path, Dictionary<string, Tensor> tensors) =>
+        Safetensors.Save(path, tensors, new Dictionary<string, string> { ["format"] = "pt" });
 
-public static partial class HuggingFaceLoader
-{
-    // GPT-2 folders need lm's Gpt (not in main yet).
-    private static LoadedModel LoadGpt2Folder(string folder, JsonObject json, string? tokenizerPath, Device? device) =>
-        throw new NotSupportedException($"{folder}: GPT-2 import is not available in this build yet.");
+    private static void WriteConfigJson(string folder, JsonObject json) =>
+        File.WriteAllText(Path.Combine(folder, "config.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 }
