@@ -10,6 +10,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using BonStudio.Training.FineTuning;
+using BonStudio.Training.Metrics;
 using BonStudio.Training.Models;
 using BonStudio.Training.Runtime;
 using BonStudio.Training.Sampling;
@@ -23,12 +24,16 @@ namespace BonStudio.Bench;
 /// <summary>The study's knobs. Defaults are the "default size" (about an hour on a quiet 2-core CPU with the small base).</summary>
 public sealed record StudyOptions
 {
+    /// <summary>Base "gpt" checkpoint; empty = train one here with SftRun (the Base* preset below) into out/base.</summary>
     public string Base { get; init; } = "";
+    public int BaseLayers { get; init; } = 2;
+    public int BaseDim { get; init; } = 64;
+    public int BaseSteps { get; init; } = 1500;
     public string Out { get; init; } = "studies/bon/runs/default";
     public string Methods { get; init; } = "sft,rl,bon-sft,bon-rl-v,bon-rl-s,bon-rlb,bon-rlb-p";
     public int Seeds { get; init; } = 3;
     /// <summary>Fine-tuning steps per run (matched budget: Steps × PromptsPerStep × N samples for every method).</summary>
-    public int Steps { get; init; } = 40;
+    public int Steps { get; init; } = 30;
     public int PromptsPerStep { get; init; } = 8;
     public int N { get; init; } = 8;
     public int NPrime { get; init; } = 4;
@@ -40,9 +45,9 @@ public sealed record StudyOptions
     /// <summary>oracle, noisy-oracle or reward-model (trained here on the base model's samples).</summary>
     public string Verifier { get; init; } = "reward-model";
     public double Epsilon { get; init; } = 0.1;
-    public int RmPrompts { get; init; } = 300;
+    public int RmPrompts { get; init; } = 200;
     public int RmSamples { get; init; } = 8;
-    public int RmSteps { get; init; } = 300;
+    public int RmSteps { get; init; } = 200;
     public int TestProblems { get; init; } = 100;
     public int TestN { get; init; } = 32;
     /// <summary>Temperatures at which the BASE model is also evaluated (prediction 4: best temperature vs N).</summary>
@@ -64,7 +69,6 @@ public sealed class BonStudy : IBenchmark
     public Task RunAsync(string[] args)
     {
         var o = Parse(args);
-        if (!File.Exists(o.Base)) throw new FileNotFoundException($"bon-study: base checkpoint '{o.Base}' does not exist (base=<path>).");
         Directory.CreateDirectory(o.Out);
         var device = TorchRuntime.ResolveDevice(o.Device);
         TorchRuntime.SetThreads(o.Threads);
@@ -74,6 +78,22 @@ public sealed class BonStudy : IBenchmark
         void Say(string m) { var line = $"[{DateTime.UtcNow:HH:mm:ss}] {m}"; Console.WriteLine(line); log.WriteLine(line); }
         Say($"bon-study: {JsonSerializer.Serialize(o)}");
         var test = MiniMath.Generate("test", o.TestProblems, levels, seed: 0);
+
+        // 0. Base model: given, or trained here with the `sft` run kind (resumable in out/base).
+        if (string.IsNullOrEmpty(o.Base))
+        {
+            var sft = new SftConfig
+            {
+                Layers = o.BaseLayers, EmbeddingDim = o.BaseDim, Heads = 4, Steps = o.BaseSteps, BatchSize = 32, Levels = levels,
+                LearningRate = 3e-3, WarmupSteps = 50, EvalEvery = 500, CheckpointEvery = 250, TestProblems = 200, ValidationProblems = 100,
+                TrainProblems = 50_000, LogEvery = 50, Threads = o.Threads, Device = o.Device, Seed = 1,
+            };
+            Say($"base: training with SftRun {JsonSerializer.Serialize(sft)}");
+            var baseResult = SftRun.Execute(sft, Path.Combine(o.Out, "base"), new ConsoleReporter(output: TextWriter.Null));
+            Say($"base: greedy test accuracy {baseResult.TestAccuracy:P1}, temperature-1 {baseResult.TestAccuracyTemperatureOne:P1}; {baseResult.FinalCheckpointPath}");
+            o = o with { Base = baseResult.FinalCheckpointPath };
+        }
+        if (!File.Exists(o.Base)) throw new FileNotFoundException($"bon-study: base checkpoint '{o.Base}' does not exist (base=<path>).");
 
         // 1. Verifier. The reward model learns from the base model's own samples on training prompts.
         string rmPath = Path.Combine(Path.GetFullPath(o.Out), "rm", "reward-model.safetensors");
@@ -155,8 +175,8 @@ public sealed class BonStudy : IBenchmark
         PromptsPerStep = o.PromptsPerStep,
         Levels = levels,
         ValidationEvery = 0,          // validation once at the end (the test split is never used for choices)
-        ValidationProblems = 48,
-        ValidationSamples = 16,
+        ValidationProblems = 24,
+        ValidationSamples = 8,
         CheckpointEvery = Math.Max(1, o.Steps / 2),
         Seed = seed,                  // the same seed for every method: identical prompts per step across methods
         Threads = o.Threads,
@@ -213,20 +233,12 @@ public sealed class BonStudy : IBenchmark
 
     // ---- summary ---------------------------------------------------------------------------------------------
 
-    /// <summary>Mean and 95% half-width (Student t) of values.</summary>
+    /// <summary>Mean and 95% half-width (Student t, the metrics module's MeanInterval) of values; NaN half-width for one value.</summary>
     private static (double Mean, double Half) Interval(IReadOnlyList<double> v)
     {
-        double mean = v.Average();
-        if (v.Count < 2) return (mean, double.NaN);
-        double sd = Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Count - 1));
-        return (mean, T975(v.Count - 1) * sd / Math.Sqrt(v.Count));
+        var m = MeanInterval.Of(v);
+        return (m.Mean, m.HalfWidth ?? double.NaN);
     }
-
-    private static double T975(int df) => df switch
-    {
-        1 => 12.706, 2 => 4.303, 3 => 3.182, 4 => 2.776, 5 => 2.571, 6 => 2.447, 7 => 2.365, 8 => 2.306, 9 => 2.262, 10 => 2.228,
-        <= 20 => 2.086, <= 30 => 2.042, <= 60 => 2.000, <= 120 => 1.980, _ => 1.960,
-    };
 
     private static string Fmt((double Mean, double Half) x) =>
         double.IsNaN(x.Half) ? x.Mean.ToString("F3", CultureInfo.InvariantCulture)
