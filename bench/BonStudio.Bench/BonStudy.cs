@@ -125,10 +125,11 @@ public sealed class BonStudy : IBenchmark
         }
 
         // 3. Fine-tune every method × seed, then evaluate its final checkpoint.
-        foreach (var method in o.Methods.Split(','))
+        // Seed-major order: an interrupted study still has complete seeds for every method.
+        foreach (var method in o.Methods.Split(',')) evals[method] = [];
+        for (int seed = 1; seed <= o.Seeds; seed++)
         {
-            evals[method] = [];
-            for (int seed = 1; seed <= o.Seeds; seed++)
+            foreach (var method in o.Methods.Split(','))
             {
                 var runDir = Path.Combine(o.Out, "runs", method, $"seed{seed}");
                 var finalPath = Path.Combine(runDir, BonFineTune.CheckpointFolder, $"step-{o.Steps:D7}.safetensors");
@@ -194,21 +195,22 @@ public sealed class BonStudy : IBenchmark
         var tokenizer = TokenizerRegistry.Resolve(meta.Tokenizer);
         using var verifier = makeVerifier();
         var prompts = new List<PromptEval>();
+        var allKs = Enumerable.Range(1, o.TestN).ToArray();
         // Sampling seeds depend only on the prompt chunk: every model sees the same random numbers (less noise in differences).
         foreach (var (problem, texts) in SampleMany(model, tokenizer, test, o.TestN, temperature, o.MaxNewTokens, streamSeed: 4242))
         {
             var correct = texts.Select(t => MiniMath.IsCorrect(t, problem.Answer)).ToArray();
             var scores = verifier.Score(texts.Select((t, i) => new VerifierInput($"{problem.Id}@test", MiniMath.Prompt(problem), i, t, correct[i])).ToList());
-            var (pass, bon) = BonFineTune.PromptCurves(correct, scores, ks);
+            var (pass, bon) = BonFineTune.PromptCurves(correct, scores, allKs); // every k = 1..n, for the curves
             var (distinct, entropy) = BonFineTune.AnswerDiversity(texts);
             prompts.Add(new PromptEval(problem.Id, problem.Level, pass, bon, correct.Average(c => c ? 1.0 : 0.0), distinct, entropy));
         }
         model.Dispose();
-        var eval = new ModelEval(name, temperature, ks, prompts);
+        var eval = new ModelEval(name, temperature, allKs, prompts);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, JsonSerializer.Serialize(eval));
-        say($"  {name}: " + string.Join(", ", ks.Select((k, j) => string.Create(CultureInfo.InvariantCulture,
-            $"pass@{k} {prompts.Average(p => p.PassAtK[j]):F3} BoN@{k} {prompts.Average(p => p.BonAtK[j]):F3}"))));
+        say($"  {name}: " + string.Join(", ", ks.Select(k => string.Create(CultureInfo.InvariantCulture,
+            $"pass@{k} {prompts.Average(p => p.PassAtK[k - 1]):F3} BoN@{k} {prompts.Average(p => p.BonAtK[k - 1]):F3}"))));
         return eval;
     }
 
@@ -260,8 +262,8 @@ public sealed class BonStudy : IBenchmark
             (double, double) Stat(Func<ModelEval, IEnumerable<double>> perPrompt) =>
                 isBase ? Interval(perPrompt(list[0]).ToList()) : Interval(list.Select(e => perPrompt(e).Average()).ToList());
             sb.Append($"| {name} |");
-            for (int j = 0; j < ks.Length; j++) sb.Append($" {Fmt(Stat(e => e.Prompts.Select(p => p.BonAtK[j])))} |");
-            for (int j = 0; j < ks.Length; j++) sb.Append($" {Fmt(Stat(e => e.Prompts.Select(p => p.PassAtK[j])))} |");
+            for (int j = 0; j < ks.Length; j++) sb.Append($" {Fmt(Stat(e => e.Prompts.Select(p => p.BonAtK[ks[j] - 1])))} |");
+            for (int j = 0; j < ks.Length; j++) sb.Append($" {Fmt(Stat(e => e.Prompts.Select(p => p.PassAtK[ks[j] - 1])))} |");
             sb.Append($" {Fmt(Stat(e => e.Prompts.Select(p => (double)p.Distinct)))} |");
             sb.AppendLine($" {Fmt(Stat(e => e.Prompts.Select(p => p.Entropy)))} |");
         }
@@ -278,7 +280,7 @@ public sealed class BonStudy : IBenchmark
             {
                 int seeds = Math.Min(list.Count, evals[baseline].Count);
                 sb.Append($"| {name} |");
-                foreach (var pick in new Func<PromptEval, int, double>[] { (p, j) => p.BonAtK[j], (p, j) => p.PassAtK[j] })
+                foreach (var pick in new Func<PromptEval, int, double>[] { (p, j) => p.BonAtK[ks[j] - 1], (p, j) => p.PassAtK[ks[j] - 1] })
                     for (int j = 0; j < ks.Length; j++)
                     {
                         if (ks[j] < 4) continue;
@@ -300,13 +302,13 @@ public sealed class BonStudy : IBenchmark
             sb.AppendLine();
             sb.Append("| T |"); foreach (var k in ks) sb.Append($" BoN@{k} |"); foreach (var k in ks) sb.Append($" pass@{k} |"); sb.AppendLine();
             sb.Append("|---|"); foreach (var _ in ks) sb.Append("---|---|"); sb.AppendLine();
-            var bonBest = ks.Select((_, j) => tempEvals.Max(e => e.Prompts.Average(p => p.BonAtK[j]))).ToArray();
-            var passBest = ks.Select((_, j) => tempEvals.Max(e => e.Prompts.Average(p => p.PassAtK[j]))).ToArray();
+            var bonBest = ks.Select((_, j) => tempEvals.Max(e => e.Prompts.Average(p => p.BonAtK[ks[j] - 1]))).ToArray();
+            var passBest = ks.Select((_, j) => tempEvals.Max(e => e.Prompts.Average(p => p.PassAtK[ks[j] - 1]))).ToArray();
             foreach (var e in tempEvals)
             {
                 sb.Append(string.Create(inv, $"| {e.Temperature} |"));
-                for (int j = 0; j < ks.Length; j++) { double v = e.Prompts.Average(p => p.BonAtK[j]); sb.Append(v == bonBest[j] ? $" **{v:F3}** |" : $" {v:F3} |"); }
-                for (int j = 0; j < ks.Length; j++) { double v = e.Prompts.Average(p => p.PassAtK[j]); sb.Append(v == passBest[j] ? $" **{v:F3}** |" : $" {v:F3} |"); }
+                for (int j = 0; j < ks.Length; j++) { double v = e.Prompts.Average(p => p.BonAtK[ks[j] - 1]); sb.Append(v == bonBest[j] ? $" **{v:F3}** |" : $" {v:F3} |"); }
+                for (int j = 0; j < ks.Length; j++) { double v = e.Prompts.Average(p => p.PassAtK[ks[j] - 1]); sb.Append(v == passBest[j] ? $" **{v:F3}** |" : $" {v:F3} |"); }
                 sb.AppendLine();
             }
         }
