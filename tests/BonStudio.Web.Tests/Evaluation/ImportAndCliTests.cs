@@ -62,8 +62,9 @@ public class ImportAndCliTests
         var bad = await http.PostAsync("/api/imports/samples", Body(string.Join('\n', lines)));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("line 3", await bad.Content.ReadAsStringAsync());
-        var uneven = await http.PostAsync("/api/imports/samples", Body(string.Join('\n', lines.Take(5).Where((_, i) => i != 2))));
+        var uneven = await http.PostAsync("/api/imports/samples", Body(string.Join('\n', Samples.Split('\n').Take(5)))); // p1 n=3, p2 n=2
         Assert.Equal(HttpStatusCode.BadRequest, uneven.StatusCode);
+        Assert.Contains("same n", await uneven.Content.ReadAsStringAsync());
         using (var db = app.Db()) { Assert.Equal(1, await db.Runs.CountAsync()); Assert.Equal(6, await db.Samples.CountAsync()); }
 
         // GSM8K and MATH data sets.
