@@ -204,10 +204,19 @@ public static class SftRun
     /// <summary>The step's batch: indices drawn with replacement from a Random seeded by (seed, step).</summary>
     private static List<SftExample> SampleBatch(List<SftExample> pool, int batchSize, long seed, long step)
     {
-        var rng = new Random(HashCode.Combine(seed, step, 0x5f7));
+        var rng = new Random(StepSeed(seed, step));
         var batch = new List<SftExample>(batchSize);
         for (int i = 0; i < batchSize; i++) batch.Add(pool[rng.Next(pool.Count)]);
         return batch;
+    }
+
+    /// <summary>A well-mixed 32-bit seed from (seed, step), the same in every process (unlike HashCode.Combine).</summary>
+    private static int StepSeed(long seed, long step)
+    {
+        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)step + 0x632BE59BD9B4E019UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
     }
 
     /// <summary>Right-padded inputs (B, T) and targets (B, T) shifted by one; targets outside the loss are -100.

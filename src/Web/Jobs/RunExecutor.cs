@@ -66,6 +66,10 @@ public sealed class RunExecutor(
         }
 
         var runDirectory = opts.RunDirectory(runId);
+        // A first attempt must not find files of another run with the same id (e.g. after the database was deleted
+        // but data/runs was kept): trainers resume from checkpoints they find, so move such leftovers aside.
+        if (run.Attempts == 0 && Directory.Exists(runDirectory) && Directory.EnumerateFileSystemEntries(runDirectory).Any())
+            Directory.Move(runDirectory, $"{runDirectory}.stale-{DateTime.UtcNow:yyyyMMddHHmmss}");
         Directory.CreateDirectory(runDirectory);
         var cts = cancellations.Register(runId, hostToken);
         var reporter = new DbRunReporter(runId, run.Name, run.ConfigJson, dbFactory, cts, opts.FlushInterval, echo, logger);

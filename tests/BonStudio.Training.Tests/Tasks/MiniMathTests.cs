@@ -99,6 +99,9 @@ public class MiniMathTests
                 .Select(p => MiniMath.Prompt(p).Length + MiniMath.Completion(p).Length).ToList();
             Assert.True(lengths.Max() <= MiniMath.MaxChars, $"level {level}: {lengths.Max()}");
         }
+        // The character tokenizer covers printable ASCII only.
+        Assert.All(MiniMath.Generate("validation", 500, AllLevels, seed: 6),
+            p => Assert.True((MiniMath.Prompt(p) + MiniMath.Completion(p)).All(c => c == '\n' || c is >= ' ' and <= '~'), p.Question));
         var p1 = MiniMath.Generate("test", 1, [1])[0];
         Assert.EndsWith("\nA: ", MiniMath.Prompt(p1));
         Assert.Equal($"{p1.Solution} #### {p1.Answer}", MiniMath.Completion(p1));

@@ -68,7 +68,7 @@ public sealed class BootDdqn : IAgent, IQEnsemble
     private readonly EnsembleMlp _online, _target, _prior;
     private readonly Device _device;
     private readonly Random _rng;
-    private readonly optim.Optimizer _optimizer;
+    private readonly RlAdam _optimizer;
     private readonly ReplayBuffer _replay;
     private readonly float[] _mask;
     private long _transitions;
@@ -81,7 +81,7 @@ public sealed class BootDdqn : IAgent, IQEnsemble
         _target = new EnsembleMlp(config.Heads, observationSize, config.Hidden, actionCount, trainable: false).to(device);
         _prior = new EnsembleMlp(config.Heads, observationSize, config.Hidden, actionCount, trainable: false).to(device);
         SyncTarget();
-        _optimizer = optim.Adam(_online.parameters(), config.LearningRate);
+        _optimizer = new RlAdam(_online.parameters(), config.LearningRate);
         _replay = new ReplayBuffer(config.ReplayCapacity, observationSize, config.Heads);
         _mask = new float[config.Heads];
     }
@@ -152,9 +152,9 @@ public sealed class BootDdqn : IAgent, IQEnsemble
         // Each head's mean squared TD error over its masked transitions, summed over heads.
         var perHead = ((q - targets).pow(2) * masks).sum(1) / masks.sum(1).clamp_min(1);
         var loss = perHead.sum();
-        _optimizer.zero_grad();
+        _optimizer.ZeroGrad();
         loss.backward();
-        _optimizer.step();
+        _optimizer.Step();
 
         Updates++;
         if (Updates % _config.TargetSyncEvery == 0) SyncTarget();

@@ -55,7 +55,7 @@ public class Ddqn : IAgent
     protected readonly Device DeviceUsed;
     protected readonly Random Rng;
     protected readonly int ActionCount;
-    private readonly optim.Optimizer _optimizer;
+    private readonly RlAdam _optimizer;
     private readonly ReplayBuffer _replay;
     private long _transitions;
 
@@ -66,7 +66,7 @@ public class Ddqn : IAgent
         Online = new QNetwork(observationSize, config.Hidden, actionCount).to(device);
         Target = new QNetwork(observationSize, config.Hidden, actionCount).to(device);
         Target.load_state_dict(Online.state_dict());
-        _optimizer = optim.Adam(Online.parameters(), config.LearningRate);
+        _optimizer = new RlAdam(Online.parameters(), config.LearningRate);
         _replay = new ReplayBuffer(config.ReplayCapacity, observationSize);
     }
 
@@ -120,9 +120,9 @@ public class Ddqn : IAgent
         }
         var q = Online.call(obs).gather(1, actions).squeeze(1);                        // (B)
         var loss = functional.mse_loss(q, targets);
-        _optimizer.zero_grad();
+        _optimizer.ZeroGrad();
         loss.backward();
-        _optimizer.step();
+        _optimizer.Step();
 
         Updates++;
         if (Updates % Config.TargetSyncEvery == 0) Target.load_state_dict(Online.state_dict());

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The calibration study (docs/results-calibration.md): base model → calibration-eval of three sources (3 seeds) →
+# calibration-SFT from the chosen source vs the trained always-confident baseline (3 seeds each) → tables + SVGs.
+# Runs niced (the CPU is shared). Usage: studies/calibration/run_study.sh [stage...]  (stages: base eval sft report; default all)
+# Environment: SOURCE (label source for SFT, default consistency), SEEDS (default "1 2 3").
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+RUNS=studies/calibration/runs
+BIN=/tmp/calib-bench-bin
+SOURCE=${SOURCE:-consistency}
+SEEDS=${SEEDS:-"1 2 3"}
+STAGES=${*:-base eval sft report}
+mkdir -p "$RUNS"
+if [ ! -f "$BIN/BonStudio.Bench.dll" ]; then
+  dotnet build -c Release bench/BonStudio.Bench >/dev/null
+  rm -rf "$BIN"; cp -r bench/BonStudio.Bench/bin/Release/net10.0 "$BIN"   # a private copy: rebuilding the repo cannot break a running study
+fi
+bench() { nice -n 10 dotnet "$BIN/BonStudio.Bench.dll" "$@"; }
+
+for stage in $STAGES; do case $stage in
+base)
+  [ -f $RUNS/base/base.safetensors ] || bench calib-base out=$RUNS/base steps=800 layers=2 dim=64 batch=16 lr=4e-3 problems=10000 levels=1,2,3 threads=1 > $RUNS/base.log 2>&1 ;;
+eval)
+  for s in $SEEDS; do
+    [ -f $RUNS/eval-s$s/metrics.tsv ] || bench calib-eval model=$RUNS/base/base.safetensors out=$RUNS/eval-s$s Seed=$s Threads=1 Levels=1,2,3 \
+      Problems=300 ConsistencySamples=10 TeachProblems=600 TeachSamplesPerProblem=2 TeachSteps=300 > $RUNS/eval-s$s.log 2>&1
+  done ;;
+sft)
+  for s in $SEEDS; do
+    [ -f $RUNS/sft-$SOURCE-s$s/metrics.tsv ] || bench calib-sft model=$RUNS/base/base.safetensors out=$RUNS/sft-$SOURCE-s$s Seed=$s Threads=1 Levels=1,2,3 \
+      Source=$SOURCE Labels=source TrainProblems=1500 TestProblems=300 Steps=300 > $RUNS/sft-$SOURCE-s$s.log 2>&1
+    [ -f $RUNS/sft-confident-s$s/metrics.tsv ] || bench calib-sft model=$RUNS/base/base.safetensors out=$RUNS/sft-confident-s$s Seed=$s Threads=1 Levels=1,2,3 \
+      Source=$SOURCE Labels=always-confident TrainProblems=1500 TestProblems=300 Steps=300 > $RUNS/sft-confident-s$s.log 2>&1
+  done ;;
+report)
+  FIG=docs/figures/calibration
+  mkdir -p $FIG
+  evals=$(for s in $SEEDS; do [ -f $RUNS/eval-s$s/calibration.jsonl ] && printf "s$s=$RUNS/eval-s$s,"; done)
+  [ -n "$evals" ] && bench calib-report out=$FIG name=sources-s1 runs=s1=$RUNS/eval-s1 title="Base model: three confidence sources (seed 1)" > $RUNS/report-sources.txt
+  [ -n "$evals" ] && bench calib-report out=$FIG name=sources-all runs=${evals%,} > $RUNS/report-sources-all.txt
+  sfts=$(for s in $SEEDS; do [ -f $RUNS/sft-$SOURCE-s$s/calibration.jsonl ] && printf "s$s=$RUNS/sft-$SOURCE-s$s,"; done)
+  conf=$(for s in $SEEDS; do [ -f $RUNS/sft-confident-s$s/calibration.jsonl ] && printf "c$s=$RUNS/sft-confident-s$s,"; done)
+  [ -n "$sfts" ] && bench calib-report out=$FIG name=sft-s1 runs=sft=$RUNS/sft-$SOURCE-s1 sources=phrase,$SOURCE,always-confident \
+      title="Calibration-SFT ($SOURCE labels), seed 1" > $RUNS/report-sft.txt
+  [ -n "$sfts$conf" ] && bench calib-report out=$FIG name=sft-all runs=$(echo "$sfts$conf" | sed 's/,$//') > $RUNS/report-sft-all.txt
+  ;;
+*) echo "unknown stage $stage" >&2; exit 2 ;;
+esac; done
