@@ -90,6 +90,12 @@ public class InspectorBrowserTests
             await page.Keyboard.PressAsync("k");
             await Assertions.Expect(page.GetByTestId("prompt-key")).ToHaveTextAsync("prompt-0");
             Assert.Equal("1", await picks.GetAttributeAsync("data-sample-index"));
+
+            // The curves page draws the same evaluation with Plotly (pass, maj, BoN lines each with a band: 9 traces).
+            await page.GotoAsync(new Uri(baseAddress, $"curves?runs={runId}").ToString());
+            await page.Locator("[data-page='curves'][data-interactive='true']").WaitForAsync();
+            await Assertions.Expect(page.GetByTestId("curves-k")).ToHaveAttributeAsync("data-traces", "9");
+            await Assertions.Expect(page.Locator("[data-testid='curves-k'] .js-plotly-plot")).ToBeVisibleAsync();
         }
         finally
         {
