@@ -111,7 +111,7 @@ public static class BonStudioCli
         var minimum = withWorkers ? LogLevel.Information : LogLevel.Warning;
         builder.Logging.AddFilter((category, level) => level >= minimum && !(category?.StartsWith("Microsoft.EntityFrameworkCore", StringComparison.Ordinal) == true && level < LogLevel.Warning));
         builder.AddBonStudioCore();
-        if (withWorkers) builder.AddBonStudioWorkers();
+        if (withWorkers) builder.AddBonStudioWorkers(always: true);
         return builder.Build();
     }
 }
