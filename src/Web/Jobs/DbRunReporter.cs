@@ -52,6 +52,14 @@ public sealed class DbRunReporter : IRunReporter, IEpisodeSink, IAsyncDisposable
     public int RunId => _runId;
     public IDbContextFactory<BonStudioDb> DbFactory => _dbFactory;
 
+    /// <summary>The execution attempt this reporter belongs to (Run.Attempts after the claim). The heartbeat is only
+    /// written while the row is still Running with this attempt; otherwise the run was taken over.</summary>
+    public int Attempt { get; init; }
+
+    /// <summary>Set when the row no longer belongs to this attempt (another worker resumed it after this one lost its
+    /// heartbeat): the run is cancelled here and the row left alone.</summary>
+    public bool Superseded { get; private set; }
+
     /// <summary>Set when the cancel came from a user (UI/API/CLI), as opposed to a host shutting down.</summary>
     public bool CancelRequestedByUser { get; private set; }
 
@@ -217,6 +225,15 @@ WHERE excluded.""Step"" >= ""RunSummaries"".""Step"";", ct);
                 db.StateStats.AddRange(stateStats);
                 foreach (var c in checkpoints)
                 {
+                    // A resumed run may save a checkpoint at a step it had already recorded (e.g. the final one):
+                    // keep one Model row per file.
+                    var existing = await db.Models.FirstOrDefaultAsync(m => m.ProducedByRunId == _runId && m.Path == c.Path, ct);
+                    if (existing is not null)
+                    {
+                        existing.SizeBytes = File.Exists(c.Path) ? new FileInfo(c.Path).Length : 0;
+                        existing.IsFinal = c.IsFinal;
+                        continue;
+                    }
                     db.Models.Add(new Model
                     {
                         Name = $"{_runName} @ {c.Step.ToString(CultureInfo.InvariantCulture)}{(c.IsFinal ? " (final)" : "")}",
@@ -243,13 +260,21 @@ WHERE excluded.""Step"" >= ""RunSummaries"".""Step"";", ct);
     {
         {
             var now = DateTime.UtcNow;
+            var mine = db.Runs.Where(r => r.Id == _runId && (Attempt == 0 || (r.Status == RunStatus.Running && r.Attempts == Attempt)));
+            int alive;
             if (progress is { } p)
-                await db.Runs.Where(r => r.Id == _runId).ExecuteUpdateAsync(s => s
+                alive = await mine.ExecuteUpdateAsync(s => s
                     .SetProperty(r => r.Progress, p.Fraction)
                     .SetProperty(r => r.StatusMessage, p.Message)
                     .SetProperty(r => r.HeartbeatAt, now), ct);
             else
-                await db.Runs.Where(r => r.Id == _runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.HeartbeatAt, now), ct);
+                alive = await mine.ExecuteUpdateAsync(s => s.SetProperty(r => r.HeartbeatAt, now), ct);
+            if (alive == 0 && !Superseded && !_stopLoop.IsCancellationRequested)
+            {
+                Superseded = true;
+                _logger.LogWarning("Run {RunId}: no longer Running as attempt {Attempt} (taken over by another worker); stopping here", _runId, Attempt);
+                if (!_cts.IsCancellationRequested) _cts.Cancel();
+            }
 
             // A cancel pressed in another process (web UI while a separate worker trains) arrives through the row.
             if (!_cts.IsCancellationRequested && await db.Runs.AnyAsync(r => r.Id == _runId && r.CancelRequested, ct))
