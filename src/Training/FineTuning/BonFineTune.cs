@@ -147,7 +147,8 @@ public sealed record BonFineTuneConfig : IRunConfig, IValidatableObject
     [Range(0, 256), Description("CPU threads for libtorch (0 = libtorch's default).")]
     public int Threads { get; init; } = 0;
 
-    /// <summary>The parsed <see cref="Method"/>.</summary>
+    /// <summary>The parsed <see cref="Method"/> (not serialised: it is derived, and throws for an unknown method).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public BonMethod MethodKind => Methods.TryGetValue(Method, out var m) ? m
         : throw new ValidationException($"Method: '{Method}' is not one of {string.Join(", ", Methods.Keys)}.");
 
