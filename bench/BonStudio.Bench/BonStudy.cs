@@ -32,6 +32,8 @@ public sealed record StudyOptions
     public string Out { get; init; } = "studies/bon/runs/default";
     public string Methods { get; init; } = "sft,rl,bon-sft,bon-rl-v,bon-rl-s,bon-rlb,bon-rlb-p";
     public int Seeds { get; init; } = 3;
+    /// <summary>First seed this process runs (seeds FirstSeed..Seeds): several processes can share one out dir, one seed each.</summary>
+    public int FirstSeed { get; init; } = 1;
     /// <summary>Fine-tuning steps per run (matched budget: Steps × PromptsPerStep × N samples for every method).</summary>
     public int Steps { get; init; } = 30;
     public int PromptsPerStep { get; init; } = 8;
@@ -137,7 +139,7 @@ public sealed class BonStudy : IBenchmark
         // 3. Fine-tune every method × seed, then evaluate its final checkpoint.
         // Seed-major order: an interrupted study still has complete seeds for every method.
         foreach (var method in o.Methods.Split(',')) evals[method] = [];
-        for (int seed = 1; seed <= o.Seeds; seed++)
+        for (int seed = o.FirstSeed; seed <= o.Seeds; seed++)
         {
             foreach (var method in o.Methods.Split(','))
             {
