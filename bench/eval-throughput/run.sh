@@ -17,7 +17,7 @@ cat > "$DATA/sft.json" <<JSON
  "batchSize": 32, "evalEvery": $SFT_STEPS, "checkpointEvery": $SFT_STEPS, "evalTemperatureOne": false, "validationProblems": 50, "testProblems": 50,
  "seed": 1, "device": "cpu", "threads": $THREADS}}
 JSON
-SFT_OUT=$(dotnet "$BIN" --data-dir "$DATA" run "$DATA/sft.json" 2>/dev/null)
+SFT_OUT=$(dotnet "$BIN" run "$DATA/sft.json" --data-dir "$DATA" 2>/dev/null)
 MODEL=$(echo "$SFT_OUT" | sed -n 's/^  model \([0-9]*\):.*/\1/p' | tail -1)
 echo "sft model id: $MODEL"
 
@@ -26,7 +26,7 @@ cat > "$DATA/eval.json" <<JSON
  "count": 200, "n": 32, "temperatures": "1.0", "maxNewTokens": 96, "oracle": true, "noisyOracleEpsilon": 0.1, "seed": 1, "device": "cpu", "threads": $THREADS}}
 JSON
 START=$(date +%s.%N)
-EVAL_OUT=$(dotnet "$BIN" --data-dir "$DATA" run "$DATA/eval.json" 2>/dev/null)
+EVAL_OUT=$(dotnet "$BIN" run "$DATA/eval.json" --data-dir "$DATA" 2>/dev/null)
 END=$(date +%s.%N)
 echo "$EVAL_OUT" | grep -E "^run |bon/(pass_at_(1|32)|maj_at_32|bon_at_32@)" || true
 SAMPLES=$(sqlite3 "$DATA/bonstudio.db" "select count(*) from Samples" 2>/dev/null || echo 6400)
