@@ -38,6 +38,16 @@ public sealed class BonStudioOptions
     /// <summary>How often a running job writes buffered metrics/logs/progress and its heartbeat.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Queue interrupted runs (worker killed or shut down) of a <see cref="ResumableKinds"/> kind again;
+    /// they resume from their last recorded checkpoint.</summary>
+    public bool ResumeInterruptedRuns { get; set; } = true;
+
+    /// <summary>Run kinds whose trainers resume from the checkpoints in their run directory.</summary>
+    public string[] ResumableKinds { get; set; } = ["sft", "bon-finetune"];
+
+    /// <summary>Executions allowed per run (first start + resumes) before an interrupted run is left alone.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
     /// <summary>Seed an example experiment on an empty database.</summary>
     public bool SeedExamples { get; set; } = true;
 
