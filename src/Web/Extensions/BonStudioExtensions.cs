@@ -5,6 +5,7 @@ using BonStudio.Web.Api;
 using BonStudio.Web.Components;
 using BonStudio.Web.Jobs;
 using BonStudio.Web.RunKinds;
+using BonStudio.Web.Security;
 using BonStudio.Web.Services;
 using Hangfire;
 using Hangfire.Storage.SQLite;
@@ -69,8 +70,10 @@ public static class BonStudioExtensions
             o.Queues = [RunJob.TrainQueue];
             o.WorkerCount = options.TrainWorkers > 0 ? options.TrainWorkers : DeviceCount();
             o.CancellationCheckInterval = TimeSpan.FromSeconds(2);
-            o.ShutdownTimeout = TimeSpan.FromSeconds(30);
-            o.StopTimeout = TimeSpan.FromSeconds(15);
+            // On shutdown (SIGTERM) the job's token fires after StopTimeout; the trainer then checkpoints and the run
+            // becomes Interrupted (resumed on the next start or by another worker). ShutdownTimeout bounds that.
+            o.StopTimeout = TimeSpan.FromSeconds(1);
+            o.ShutdownTimeout = TimeSpan.FromSeconds(25);
         });
         return builder;
     }
@@ -99,6 +102,7 @@ public static class BonStudioExtensions
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddProblemDetails();
+        builder.AddBonStudioSecurity();
         return builder;
     }
 
@@ -107,6 +111,8 @@ public static class BonStudioExtensions
     {
         using (var scope = app.Services.CreateScope())
             scope.ServiceProvider.GetRequiredService<RunMaintenance>().InitializeAsync().GetAwaiter().GetResult();
+        app.Services.InitializeSecurityAsync().GetAwaiter().GetResult();
+        app.UseSecurityHeaders();
 
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/error", createScopeForErrors: true);
         // The repo-top wwwroot/: the web root when started from the repository, else the copy next to the binaries.
@@ -115,8 +121,10 @@ public static class BonStudioExtensions
         var webRoot = string.IsNullOrEmpty(app.Environment.WebRootPath) ? "" : Path.GetFullPath(app.Environment.WebRootPath).TrimEnd('/');
         if (Directory.Exists(copiedWebRoot) && !string.Equals(Path.GetFullPath(copiedWebRoot).TrimEnd('/'), webRoot, StringComparison.Ordinal))
             app.UseStaticFiles(new StaticFileOptions { FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(copiedWebRoot) });
+        app.UseBonStudioSecurity(); // authentication, authorization (fallback: signed in unless anonymous is allowed), token scopes
         app.UseAntiforgery();
-        app.MapStaticAssets();
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapAccountEndpoints();
 
         app.MapOpenApi(); // /openapi/v1.json
         app.MapRunsApi();
@@ -125,7 +133,7 @@ public static class BonStudioExtensions
         app.MapImportsApi();
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
-            Authorization = [new LoopbackOnlyDashboardAuthorization()],
+            Authorization = [new SignedInDashboardAuthorization()],
             DashboardTitle = "BonStudio jobs",
             AppPath = "/",
         });
@@ -134,11 +142,14 @@ public static class BonStudioExtensions
     }
 }
 
-/// <summary>The dashboard is open to loopback clients only until accounts exist (issue: security).</summary>
-public sealed class LoopbackOnlyDashboardAuthorization : Hangfire.Dashboard.IDashboardAuthorizationFilter
+/// <summary>The dashboard needs a signed-in account (or a token), or anonymous access on a loopback-only server.</summary>
+public sealed class SignedInDashboardAuthorization : Hangfire.Dashboard.IDashboardAuthorizationFilter
 {
     public bool Authorize(Hangfire.Dashboard.DashboardContext context)
     {
-        return System.Net.IPAddress.TryParse(context.Request.RemoteIpAddress, out var remote) && System.Net.IPAddress.IsLoopback(remote);
+        var http = Hangfire.Dashboard.AspNetCoreDashboardContextExtensions.GetHttpContext(context);
+        if (http.User.Identity?.IsAuthenticated == true) return true;
+        return http.RequestServices.GetRequiredService<BonStudio.Web.Security.AccessMode>().AnonymousAllowed
+            && System.Net.IPAddress.TryParse(context.Request.RemoteIpAddress, out var remote) && System.Net.IPAddress.IsLoopback(remote);
     }
 }

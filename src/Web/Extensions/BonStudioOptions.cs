@@ -48,6 +48,11 @@ public sealed class BonStudioOptions
     /// <summary>Executions allowed per run (first start + resumes) before an interrupted run is left alone.</summary>
     public int MaxAttempts { get; set; } = 3;
 
+    /// <summary>Let visitors use the app without signing in: the embedded single-user default. Forced OFF (with a log
+    /// line saying why) whenever the server listens on a non-loopback address; then every page, /api endpoint and
+    /// /hangfire needs a signed-in account or an API token.</summary>
+    public bool AllowAnonymous { get; set; } = true;
+
     /// <summary>Seed an example experiment on an empty database.</summary>
     public bool SeedExamples { get; set; } = true;
 
