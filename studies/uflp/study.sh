@@ -7,7 +7,8 @@
 set -euo pipefail
 BIN=${1:?bench bin dir}; OUT=${2:?out dir}; shift 2; PARTS=${*:-scaling ablation montezuma}
 mkdir -p "$OUT"
-run() { local tag=$1; shift; echo "$tag $(nice -n 10 dotnet "$BIN/BonStudio.Bench.dll" rl-run "$@" out="$OUT/$tag" | grep RESULT)" | tee -a "$OUT/results.txt"; }
+run() { local tag=$1; shift; echo "$tag $(nice -n 10 dotnet "$BIN/BonStudio.Bench.dll" rl-run TrainEvery=4 "$@" out="$OUT/$tag" | grep RESULT || echo FAILED)" | tee -a "$OUT/results.txt"; }
+# Every run makes one gradient update per 4 simulator steps (TrainEvery=4) to fit the shared 2-core machine.
 common="Env=deepsea EvalEvery=250 StopWhenSolved=true"
 
 if [[ $PARTS == *scaling* ]]; then

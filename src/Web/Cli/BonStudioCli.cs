@@ -78,11 +78,19 @@ public static class BonStudioCli
     }
 
     /// <summary>A host for verbs that need storage but no web server: core services, quiet console logging.</summary>
-    public static IHost BuildCliHost(ParseResult parse, bool withWorkers = false)
+    public static IHost BuildCliHost(ParseResult parse, bool withWorkers = false) =>
+        BuildCliHost(parse.GetValue(DataDirOption), withWorkers);
+
+    /// <summary>The same host for a given data directory (null = configuration's).</summary>
+    public static IHost BuildCliHost(string? dataDirectory, bool withWorkers = false)
     {
-        var builder = Host.CreateApplicationBuilder(ToHostArgs(DataDirArgs(parse)));
-        builder.Logging.SetMinimumLevel(withWorkers ? LogLevel.Information : LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        var builder = Host.CreateApplicationBuilder(ToHostArgs(dataDirectory is { Length: > 0 } ? ["--data-dir", dataDirectory] : []));
+        // Logs go to stderr (stdout carries results, e.g. --json); verbs other than `worker` only log warnings.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        var minimum = withWorkers ? LogLevel.Information : LogLevel.Warning;
+        builder.Logging.AddFilter((category, level) => level >= minimum && !(category?.StartsWith("Microsoft.EntityFrameworkCore", StringComparison.Ordinal) == true && level < LogLevel.Warning));
         builder.AddBonStudioCore();
         if (withWorkers) builder.AddBonStudioWorkers();
         return builder.Build();

@@ -136,8 +136,8 @@ public sealed class DbRunReporter : IRunReporter, IEpisodeSink, IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(_stopLoop.Token))
             {
-                try { await FlushAsync(_stopLoop.Token); }
-                catch (OperationCanceledException) when (_stopLoop.IsCancellationRequested) { break; }
+                // Not cancellable: stopping the loop must never abort a write half-way (the final flush follows it).
+                try { await FlushAsync(CancellationToken.None); }
                 catch (Exception e) { _logger.LogWarning(e, "Flushing run {RunId} failed; will retry", _runId); }
             }
         }
@@ -167,6 +167,41 @@ public sealed class DbRunReporter : IRunReporter, IEpisodeSink, IAsyncDisposable
             }
 
             await using var db = await _dbFactory.CreateDbContextAsync(ct);
+            try
+            {
+                await WriteAsync(db, metrics, logs, checkpoints, episodes, stateStats, ct);
+            }
+            catch
+            {
+                // Nothing is lost: put the batch back in front of whatever arrived meanwhile; the next flush retries.
+                lock (_gate)
+                {
+                    foreach (var (key, value) in metrics) _metrics.TryAdd(key, value);
+                    // Keys EF may have assigned during the failed attempt are dropped: the retry inserts fresh rows.
+                    foreach (var l in logs) l.Id = 0;
+                    foreach (var e in episodes) e.Id = 0;
+                    foreach (var st in stateStats) st.Id = 0;
+                    _logs.InsertRange(0, logs);
+                    _checkpoints.InsertRange(0, checkpoints);
+                    _episodes.InsertRange(0, episodes);
+                    _stateStats.InsertRange(0, stateStats);
+                    _progress ??= progress;
+                }
+                throw;
+            }
+            await WriteStatusAsync(db, progress, ct);
+        }
+        finally
+        {
+            _flushLock.Release();
+        }
+    }
+
+    private async Task WriteAsync(BonStudioDb db, List<KeyValuePair<(string Name, long Step), (double Value, DateTime Time)>> metrics,
+        List<RunLog> logs, List<CheckpointInfo> checkpoints, List<Episode> episodes, List<StateStat> stateStats, CancellationToken ct)
+    {
+        {
+            // One transaction per batch: a batch is stored entirely or not at all (and then retried).
             await using (var tx = await db.Database.BeginTransactionAsync(ct))
             {
                 foreach (var (key, (value, time)) in metrics)
@@ -217,7 +252,13 @@ WHERE excluded.""Step"" >= ""RunSummaries"".""Step"";", ct);
                 await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
             }
+            db.ChangeTracker.Clear();
+        }
+    }
 
+    private async Task WriteStatusAsync(BonStudioDb db, (double Fraction, string? Message)? progress, CancellationToken ct)
+    {
+        {
             var now = DateTime.UtcNow;
             var mine = db.Runs.Where(r => r.Id == _runId && (Attempt == 0 || (r.Status == RunStatus.Running && r.Attempts == Attempt)));
             int alive;
@@ -242,10 +283,6 @@ WHERE excluded.""Step"" >= ""RunSummaries"".""Step"";", ct);
                 _cts.Cancel();
             }
         }
-        finally
-        {
-            _flushLock.Release();
-        }
     }
 
     /// <summary>Marks that the user asked for the cancel (as opposed to shutdown).</summary>
@@ -255,7 +292,21 @@ WHERE excluded.""Step"" >= ""RunSummaries"".""Step"";", ct);
     {
         _stopLoop.Cancel();
         try { await _loop; } catch (OperationCanceledException) { }
-        await FlushAsync(CancellationToken.None);
+        // The final flush must land before the run's final status is written; retry briefly on a busy database.
+        for (int attempt = 1; ; attempt++)
+        {
+            try { await FlushAsync(CancellationToken.None); break; }
+            catch (Exception e) when (attempt < 5)
+            {
+                _logger.LogWarning(e, "Final flush of run {RunId} failed (attempt {Attempt}); retrying", _runId, attempt);
+                await Task.Delay(500 * attempt);
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "Final flush of run {RunId} failed; some metrics or log lines are lost", _runId);
+                break;
+            }
+        }
         _stopLoop.Dispose();
         _flushLock.Dispose();
     }
