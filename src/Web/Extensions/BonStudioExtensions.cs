@@ -8,6 +8,7 @@ using BonStudio.Web.RunKinds;
 using BonStudio.Web.Security;
 using BonStudio.Web.Services;
 using Hangfire;
+using Hangfire.PostgreSql;
 using Hangfire.Storage.SQLite;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
@@ -24,7 +25,7 @@ public static class BonStudioExtensions
         var options = builder.Configuration.GetSection(nameof(BonStudioOptions)).Get<BonStudioOptions>() ?? new BonStudioOptions();
         Directory.CreateDirectory(options.DataDirectoryFullPath);
 
-        services.AddBonStudioData(options.EffectiveDatabaseConnectionString);
+        services.AddBonStudioData(options.EffectiveDatabaseConnectionString, options.DatabaseProvider);
         services.AddSingleton(TimeProvider.System);
 
         foreach (var kindType in RunKindRegistry.DiscoverTypes())
@@ -39,15 +40,29 @@ public static class BonStudioExtensions
         services.AddBonStudioEvaluations();
 
         // Hangfire storage in its own SQLite file (see BonStudioOptions.HangfireDatabasePath).
-        services.AddHangfire((sp, config) => config
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseSQLiteStorage(options.EffectiveHangfireDatabasePath, new SQLiteStorageOptions
-            {
-                InvisibilityTimeout = options.InvisibilityTimeout,
-                QueuePollInterval = options.QueuePollInterval,
-            }));
+        services.AddHangfire((sp, config) =>
+        {
+            config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings();
+            if (options.UsesPostgres)
+                // Shared by the web process and every worker: schema "hangfire" in the same (or its own) database.
+                config.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(
+                        string.IsNullOrWhiteSpace(options.HangfireConnectionString) ? options.EffectiveDatabaseConnectionString : options.HangfireConnectionString),
+                    new Hangfire.PostgreSql.PostgreSqlStorageOptions
+                    {
+                        InvisibilityTimeout = options.InvisibilityTimeout,
+                        QueuePollInterval = options.QueuePollInterval,
+                        PrepareSchemaIfNecessary = true,
+                        SchemaName = "hangfire",
+                    });
+            else
+                config.UseSQLiteStorage(options.EffectiveHangfireDatabasePath, new SQLiteStorageOptions
+                {
+                    InvisibilityTimeout = options.InvisibilityTimeout,
+                    QueuePollInterval = options.QueuePollInterval,
+                });
+        });
         return builder;
     }
 

@@ -9,6 +9,13 @@ public sealed class BonStudioOptions
     /// resolved against the current directory.</summary>
     public string DataDirectory { get; set; } = "data";
 
+    /// <summary>"sqlite" (embedded default) or "postgres" (scale-out: web + N workers sharing one PostgreSQL database;
+    /// DatabaseConnectionString is then required, and Hangfire stores its jobs there too, schema "hangfire").</summary>
+    public string DatabaseProvider { get; set; } = "sqlite";
+
+    /// <summary>Hangfire's PostgreSQL connection string; empty = DatabaseConnectionString.</summary>
+    public string? HangfireConnectionString { get; set; }
+
     /// <summary>EF Core connection string; empty = SQLite file {DataDirectory}/bonstudio.db.</summary>
     public string? DatabaseConnectionString { get; set; }
 
@@ -59,8 +66,10 @@ public sealed class BonStudioOptions
     /// <summary>Resolved absolute data directory.</summary>
     public string DataDirectoryFullPath => Path.GetFullPath(DataDirectory);
 
+    public bool UsesPostgres => BonStudio.Data.DataExtensions.IsPostgres(DatabaseProvider);
+
     public string EffectiveDatabaseConnectionString => string.IsNullOrWhiteSpace(DatabaseConnectionString)
-        ? $"Data Source={Path.Combine(DataDirectoryFullPath, "bonstudio.db")}"
+        ? UsesPostgres ? throw new InvalidOperationException("BonStudioOptions:DatabaseConnectionString is required with DatabaseProvider=postgres (e.g. Host=db;Database=bonstudio;Username=bonstudio;Password=...)") : $"Data Source={Path.Combine(DataDirectoryFullPath, "bonstudio.db")}"
         : DatabaseConnectionString;
 
     public string EffectiveHangfireDatabasePath => string.IsNullOrWhiteSpace(HangfireDatabasePath)

@@ -54,7 +54,18 @@ public sealed class BonStudioIdentityDb(DbContextOptions<BonStudioIdentityDb> op
         catch (Exception e) when (e is not OperationCanceledException) { ChangeTracker.Clear(); }
         var creator = this.GetService<IRelationalDatabaseCreator>();
         if (!await creator.ExistsAsync(ct)) await creator.CreateAsync(ct);
-        await creator.CreateTablesAsync(ct);
+        try { await creator.CreateTablesAsync(ct); }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            ChangeTracker.Clear();
+            if (!await TablesExistAsync(ct)) throw; // else another process created them at the same moment
+        }
+    }
+
+    private async Task<bool> TablesExistAsync(CancellationToken ct)
+    {
+        try { await ApiTokens.AnyAsync(ct); return true; }
+        catch (Exception e) when (e is not OperationCanceledException) { return false; }
     }
 }
 

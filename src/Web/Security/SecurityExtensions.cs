@@ -104,7 +104,11 @@ public static class SecurityExtensions
     {
         var options = builder.Configuration.GetSection(nameof(BonStudioOptions)).Get<BonStudioOptions>() ?? new BonStudioOptions();
         var services = builder.Services;
-        services.AddDbContextFactory<BonStudioIdentityDb>(o => o.UseSqlite(options.EffectiveDatabaseConnectionString), ServiceLifetime.Singleton);
+        services.AddDbContextFactory<BonStudioIdentityDb>(o =>
+        {
+            if (options.UsesPostgres) BonStudio.Data.DataExtensions.ConfigurePostgres(o, options.EffectiveDatabaseConnectionString);
+            else o.UseSqlite(options.EffectiveDatabaseConnectionString);
+        }, ServiceLifetime.Singleton);
         services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<BonStudioIdentityDb>>().CreateDbContext());
         services.AddSingleton<AccessMode>();
         services.AddSingleton<ApiTokenService>();
