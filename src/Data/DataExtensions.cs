@@ -15,6 +15,7 @@ public static class DataExtensions
     {
         if (IsPostgres(provider))
         {
+            AppContext.SetSwitch("Npgsql.EnableLegacyTimestampBehavior", true); // before anything (Hangfire too) loads Npgsql
             // Its own context type so its own migrations (Migrations/Postgres) apply; everything else asks for BonStudioDb.
             services.AddPooledDbContextFactory<BonStudioPostgresDb>(o => ConfigurePostgres(o, connectionString));
             services.AddSingleton<IDbContextFactory<BonStudioDb>>(sp => new PostgresFactory(sp.GetRequiredService<IDbContextFactory<BonStudioPostgresDb>>()));

@@ -72,6 +72,10 @@ public static class BonStudioExtensions
         var options = builder.Configuration.GetSection(nameof(BonStudioOptions)).Get<BonStudioOptions>() ?? new BonStudioOptions();
         builder.Services.AddHostedService<DeadRunSweeper>();
         if (!options.RunWorkers) return builder;
+        var queues = options.QueueList;
+        var unknown = queues.Where(q => q is not (RunJob.DefaultQueue or RunJob.TrainQueue)).ToList();
+        if (unknown.Count > 0) throw new InvalidOperationException($"BonStudioOptions:Queues: unknown queue(s) {string.Join(", ", unknown)} (known: default, train)");
+        if (queues.Contains(RunJob.DefaultQueue))
         builder.Services.AddHangfireServer(o =>
         {
             o.ServerName = $"{RunEnvironment.WorkerName}:default";
@@ -79,6 +83,7 @@ public static class BonStudioExtensions
             o.WorkerCount = Math.Max(1, options.DefaultWorkers);
             o.SchedulePollingInterval = TimeSpan.FromSeconds(5);
         });
+        if (queues.Contains(RunJob.TrainQueue))
         builder.Services.AddHangfireServer(o =>
         {
             o.ServerName = $"{RunEnvironment.WorkerName}:train";

@@ -50,7 +50,18 @@ public sealed class BonStudioOptions
     public bool ResumeInterruptedRuns { get; set; } = true;
 
     /// <summary>Run kinds whose trainers resume from the checkpoints in their run directory.</summary>
-    public string[] ResumableKinds { get; set; } = ["sft", "bon-finetune"];
+    public string ResumableKinds { get; set; } = "sft,bon-finetune";
+
+    public string[] ResumableKindList => Split(ResumableKinds);
+
+    /// <summary>Queues this process's Hangfire servers take work from, comma-separated: "default,train" (both),
+    /// "train" for a GPU machine that only trains, "default" for a light helper.</summary>
+    public string Queues { get; set; } = "default,train";
+
+    public string[] QueueList => Split(Queues);
+
+    private static string[] Split(string? list) =>
+        (list ?? "").Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>Executions allowed per run (first start + resumes) before an interrupted run is left alone.</summary>
     public int MaxAttempts { get; set; } = 3;
