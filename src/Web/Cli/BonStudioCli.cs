@@ -111,6 +111,8 @@ public static class BonStudioCli
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         var minimum = withWorkers ? LogLevel.Information : LogLevel.Warning;
         builder.Logging.AddFilter((category, level) => level >= minimum && !(category?.StartsWith("Microsoft.EntityFrameworkCore", StringComparison.Ordinal) == true && level < LogLevel.Warning));
+        // `worker` always runs servers, even with a shared appsettings.json that says RunWorkers=false for the web process.
+        if (withWorkers) builder.Configuration[$"{nameof(BonStudioOptions)}:{nameof(BonStudioOptions.RunWorkers)}"] = "true";
         builder.AddBonStudioCore();
         if (withWorkers) builder.AddBonStudioWorkers(always: true);
         return builder.Build();
