@@ -36,6 +36,7 @@ public static class BonStudioExtensions
         services.AddTransient<RunJob>();
         services.AddScoped<RunService>();
         services.AddBonStudioEvaluations();
+        services.AddBonStudioExperiments();
 
         // Hangfire storage in its own SQLite file (see BonStudioOptions.HangfireDatabasePath).
         services.AddHangfire((sp, config) => config
@@ -123,6 +124,7 @@ public static class BonStudioExtensions
         app.MapModelsApi();
         app.MapEvaluationsApi();
         app.MapImportsApi();
+        app.MapExperimentsApi();
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
             Authorization = [new LoopbackOnlyDashboardAuthorization()],
