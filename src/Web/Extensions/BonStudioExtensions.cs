@@ -38,6 +38,7 @@ public static class BonStudioExtensions
         services.AddTransient<RunJob>();
         services.AddScoped<RunService>();
         services.AddBonStudioEvaluations();
+        services.AddBonStudioExperiments();
 
         // Hangfire storage in its own SQLite file (see BonStudioOptions.HangfireDatabasePath).
         services.AddHangfire((sp, config) =>
@@ -153,6 +154,7 @@ public static class BonStudioExtensions
         app.MapModelsApi();
         app.MapEvaluationsApi();
         app.MapImportsApi();
+        app.MapExperimentsApi();
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
             Authorization = [new SignedInDashboardAuthorization()],

@@ -123,32 +123,12 @@ public sealed class RunService(
         return CancelOutcome.Requested;
     }
 
+    /// <summary>The runs table: filters (incl. a filter expression, see RunFilterExpression), sort and paging;
+    /// implemented in RunListQuery.cs. Throws <see cref="RunFilterException"/> for a bad expression.</summary>
     public async Task<PagedResult<RunListItem>> ListAsync(RunQuery query, CancellationToken ct = default)
     {
-        var pageSize = Math.Clamp(query.PageSize, 1, MaxPageSize);
-        var page = Math.Max(0, query.Page);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var q = db.Runs.AsNoTracking().Where(r => !r.Archived);
-        if (!string.IsNullOrWhiteSpace(query.Kind)) q = q.Where(r => r.Kind == query.Kind);
-        if (query.Status is { } status) q = q.Where(r => r.Status == status);
-        if (!string.IsNullOrWhiteSpace(query.Tag))
-        {
-            var needle = "," + query.Tag.Trim() + ",";
-            q = q.Where(r => r.Tags.Contains(needle));
-        }
-        if (!string.IsNullOrWhiteSpace(query.Text))
-        {
-            var text = query.Text.Trim();
-            q = q.Where(r => r.Name.Contains(text) || (r.Notes != null && r.Notes.Contains(text)) || r.Tags.Contains(text));
-        }
-        var total = await q.CountAsync(ct);
-        var rows = await q.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
-            .Skip(page * pageSize).Take(pageSize)
-            .Select(r => new { r.Id, r.Kind, r.Name, r.Status, r.Progress, r.StatusMessage, r.Tags, r.Seed, r.CreatedAt, r.StartedAt, r.FinishedAt })
-            .ToListAsync(ct);
-        var items = rows.Select(r => new RunListItem(r.Id, r.Kind, r.Name, r.Status, r.Progress, r.StatusMessage,
-            r.Tags.Split(',', StringSplitOptions.RemoveEmptyEntries), r.Seed, Utc(r.CreatedAt), Utc(r.StartedAt), Utc(r.FinishedAt))).ToList();
-        return new PagedResult<RunListItem>(items, total, page, pageSize);
+        return await RunListQuery.ListAsync(db, query, MaxPageSize, ct);
     }
 
     public async Task<RunDetails?> GetAsync(int id, CancellationToken ct = default)
@@ -221,6 +201,6 @@ public sealed class RunService(
         m.SizeBytes, m.Source, m.IsFinal, m.ProducedByRunId, Utc(m.CreatedAt));
 
     // SQLite returns DateTime without a kind; every time BonStudio stores is UTC, so say so ("...Z" in JSON).
-    private static DateTime Utc(DateTime t) => t.Kind == DateTimeKind.Utc ? t : DateTime.SpecifyKind(t, DateTimeKind.Utc);
-    private static DateTime? Utc(DateTime? t) => t is { } v ? Utc(v) : null;
+    internal static DateTime Utc(DateTime t) => t.Kind == DateTimeKind.Utc ? t : DateTime.SpecifyKind(t, DateTimeKind.Utc);
+    internal static DateTime? Utc(DateTime? t) => t is { } v ? Utc(v) : null;
 }
