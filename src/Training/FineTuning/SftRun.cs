@@ -100,9 +100,16 @@ public static class SftRun
         var windowClock = Stopwatch.StartNew();
         double windowLoss = 0; long windowTokens = 0; int windowSteps = 0; long trainTokens = 0;
         string? lastCheckpoint = null;
+        long lastSavedStep = startStep;
         for (long step = startStep; step < config.Steps; step++)
         {
-            ct.ThrowIfCancellationRequested();
+            if (ct.IsCancellationRequested)
+            {
+                // Stopping between steps (host shutting down, or a cancel): everything of step `step` is reported,
+                // so checkpoint here and a resumed run continues exactly where this one stopped.
+                if (step > lastSavedStep) SaveCheckpoint(checkpointDir, model, optimizer, metadata(step), reporter, isFinal: false);
+                ct.ThrowIfCancellationRequested();
+            }
             double lr = LearningRateAt(step, config);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
 
@@ -145,6 +152,7 @@ public static class SftRun
             if (config.CheckpointEvery > 0 && done % config.CheckpointEvery == 0 && done != config.Steps)
             {
                 lastCheckpoint = SaveCheckpoint(checkpointDir, model, optimizer, metadata(done), reporter, isFinal: false);
+                lastSavedStep = done;
                 windowClock.Restart();
             }
         }
@@ -204,10 +212,19 @@ public static class SftRun
     /// <summary>The step's batch: indices drawn with replacement from a Random seeded by (seed, step).</summary>
     private static List<SftExample> SampleBatch(List<SftExample> pool, int batchSize, long seed, long step)
     {
-        var rng = new Random(HashCode.Combine(seed, step, 0x5f7));
+        var rng = new Random(StepSeed(seed, step));
         var batch = new List<SftExample>(batchSize);
         for (int i = 0; i < batchSize; i++) batch.Add(pool[rng.Next(pool.Count)]);
         return batch;
+    }
+
+    /// <summary>A well-mixed 32-bit seed from (seed, step), the same in every process (unlike HashCode.Combine).</summary>
+    private static int StepSeed(long seed, long step)
+    {
+        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)step + 0x632BE59BD9B4E019UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
     }
 
     /// <summary>Right-padded inputs (B, T) and targets (B, T) shifted by one; targets outside the loss are -100.

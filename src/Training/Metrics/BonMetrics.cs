@@ -7,7 +7,8 @@
 //             uniformly at random (we take the expectation over the tie-break exactly). Samples without an
 //             answer (null) take part in the draw but can never be the majority; if all k lack an answer the
 //             value is 0. An answer's correctness is the mean correct flag of the n samples that gave it
-//             (normally all equal). Exact by enumerating every k-subset when C(n, k) ≤ MajorityExactLimit,
+//             (normally all equal). Exact by enumerating every k-subset when C(n, k) ≤ MajorityExactLimit (grouped
+//             by how many samples each answer contributes, weighted by binomials: the same sum, fewer terms),
 //             else a seeded Monte Carlo estimate with its standard error. MC draws random permutations; every
 //             prefix of length k of a uniform permutation is a uniform k-subset, so one permutation serves all k.
 //   diversity: distinct non-null answers, and the Shannon entropy (nats) of the non-null answers' frequencies.
@@ -153,7 +154,7 @@ public static class BonMetrics
             if (Binomial(n, k) <= options.MajorityExactLimit)
             {
                 method[k - 1] = MajorityMethod.Exact;
-                value[k - 1] = k <= n - k ? majority.ExactBySubsets(k) : majority.ExactByComplements(n - k);
+                value[k - 1] = majority.Exact(k);
             }
             else { method[k - 1] = MajorityMethod.MonteCarlo; anyMonteCarlo = true; }
         }
@@ -187,131 +188,90 @@ public static class BonMetrics
         return Math.Round(c);
     }
 
-    /// <summary>Counts answers in subsets and finds the majority with exact tie-breaking.</summary>
+    /// <summary>Finds the majority answer of subsets with exact tie-breaking: enumerated exactly, or sampled.</summary>
     private sealed class MajorityCounter
     {
-        private readonly int[] _groupOf;        // sample → answer group, −1 = no answer
-        private readonly double[] _groupCorrect; // answer group → correctness in [0, 1]
+        private readonly int[] _groupOf;          // sample → answer group, −1 = no answer
+        private readonly double[] _groupCorrect;  // answer group → correctness in [0, 1]
         private readonly int[] _groupSize;
-        private readonly int[] _counts;
-        private readonly int[] _bySizeDesc;      // groups by size, largest first
-        private readonly int[] _groupsWithSize;  // size → number of groups of that size
-        private readonly double[] _correctWithSize; // size → summed correctness of those groups
-        private int _max, _top;
-        private double _topCorrect;
+        private readonly int[] _counts;           // scratch for Monte Carlo
+        private readonly int _noAnswer;           // samples without an answer
+        private readonly int[] _sizeAfter;        // _sizeAfter[g] = samples in groups g+1.. plus the no-answer ones
+        private readonly double[] _binomial;      // C(_groupSize[g], x) for the enumeration, per group, flattened
+        private readonly int[] _binomialStart;
 
         public MajorityCounter(int[] groupOf, double[] groupCorrect, int[] groupSize)
         {
             _groupOf = groupOf; _groupCorrect = groupCorrect; _groupSize = groupSize;
             _counts = new int[groupSize.Length];
-            _bySizeDesc = Enumerable.Range(0, groupSize.Length).OrderByDescending(g => groupSize[g]).ToArray();
-            _groupsWithSize = new int[groupOf.Length + 1];
-            _correctWithSize = new double[groupOf.Length + 1];
-            for (int g = 0; g < groupSize.Length; g++) { _groupsWithSize[groupSize[g]]++; _correctWithSize[groupSize[g]] += groupCorrect[g]; }
+            _noAnswer = groupOf.Count(g => g < 0);
+            int groups = groupSize.Length;
+            _sizeAfter = new int[groups];
+            for (int g = groups - 1, after = _noAnswer; g >= 0; g--) { _sizeAfter[g] = after; after += groupSize[g]; }
+            _binomialStart = new int[groups + 1];
+            for (int g = 0; g < groups; g++) _binomialStart[g + 1] = _binomialStart[g] + groupSize[g] + 1;
+            _binomial = new double[_binomialStart[groups]];
+            for (int g = 0; g < groups; g++)
+                for (int x = 0; x <= groupSize[g]; x++) _binomial[_binomialStart[g] + x] = Binomial(groupSize[g], x);
         }
 
-        private void Reset() { _max = 0; _top = 0; _topCorrect = 0; }
-
-        /// <summary>Adds one sample; counts only grow, so the set of groups at the maximum is updated in O(1).</summary>
-        private void Add(int sample)
-        {
-            int g = _groupOf[sample];
-            if (g < 0) return;
-            int c = ++_counts[g];
-            if (c > _max) { _max = c; _top = 1; _topCorrect = _groupCorrect[g]; }
-            else if (c == _max) { _top++; _topCorrect += _groupCorrect[g]; }
-        }
-
-        private double Value => _top == 0 ? 0 : _topCorrect / _top;
-
-        public double ExactBySubsets(int k)
+        /// <summary>
+        /// Exact maj@k: the mean over all C(n, k) subsets, enumerated by how many samples each answer group
+        /// contributes (x_g, weighted by Π C(m_g, x_g)) instead of one subset at a time; same sum, fewer terms.
+        /// </summary>
+        public double Exact(int k)
         {
             int n = _groupOf.Length;
-            var idx = Enumerable.Range(0, k).ToArray();
-            double total = 0;
-            long subsets = 0;
-            while (true)
-            {
-                Reset();
-                foreach (int j in idx) Add(j);
-                total += Value;
-                subsets++;
-                foreach (int j in idx) if (_groupOf[j] >= 0) _counts[_groupOf[j]]--;
-                if (!NextCombination(idx, n)) break;
-            }
-            return total / subsets;
+            double total = Enumerate(0, k, 1.0, 0, 0, 0.0);
+            return total / Binomial(n, k);
         }
 
-        /// <summary>For k > n/2: enumerate the r = n − k removed samples instead; only the groups they touch change.</summary>
-        public double ExactByComplements(int r)
+        /// <summary>Sum over choices x_g.. of weight × majority value; the rest of k comes from the no-answer samples.</summary>
+        private double Enumerate(int g, int remaining, double weight, int max, int top, double topCorrect)
         {
-            int n = _groupOf.Length;
-            if (r == 0) return MajorityOfAll();
-            var idx = Enumerable.Range(0, r).ToArray();
-            var removed = _counts; // reused as "removed from group" counters
-            var touched = new List<int>(r);
-            double total = 0;
-            long subsets = 0;
-            while (true)
+            if (g == _groupSize.Length || remaining == 0)
             {
-                touched.Clear();
-                foreach (int j in idx)
-                {
-                    int g = _groupOf[j];
-                    if (g >= 0 && removed[g]++ == 0) touched.Add(g);
-                }
-                // Largest untouched group (scan skips at most |touched| groups).
-                int untouchedMax = 0;
-                foreach (int g in _bySizeDesc) if (removed[g] == 0) { untouchedMax = _groupSize[g]; break; }
-                int max = untouchedMax;
-                foreach (int g in touched) max = Math.Max(max, _groupSize[g] - removed[g]);
-                double value = 0;
-                if (max > 0)
-                {
-                    int top = 0;
-                    double topCorrect = 0;
-                    if (untouchedMax == max)
-                    {
-                        top = _groupsWithSize[max];
-                        topCorrect = _correctWithSize[max];
-                        foreach (int g in touched)
-                            if (_groupSize[g] == max) { top--; topCorrect -= _groupCorrect[g]; }
-                    }
-                    foreach (int g in touched)
-                        if (_groupSize[g] - removed[g] == max) { top++; topCorrect += _groupCorrect[g]; }
-                    value = topCorrect / top;
-                }
-                total += value;
-                subsets++;
-                foreach (int g in touched) removed[g] = 0;
-                if (!NextCombination(idx, n)) break;
+                if (remaining > _noAnswer) return 0; // cannot fill k
+                // Groups not reached contribute 0 samples; the no-answer samples fill the rest.
+                double ways = remaining == 0 ? 1 : Binomial(_noAnswer, remaining);
+                return weight * ways * (top == 0 ? 0 : topCorrect / top);
             }
-            return total / subsets;
-        }
-
-        private double MajorityOfAll()
-        {
-            Reset();
-            for (int j = 0; j < _groupOf.Length; j++) Add(j);
-            double v = Value;
-            Array.Clear(_counts);
-            return v;
+            double sum = 0;
+            int lowest = Math.Max(0, remaining - _sizeAfter[g]);
+            int highest = Math.Min(_groupSize[g], remaining);
+            for (int x = lowest; x <= highest; x++)
+            {
+                double w = weight * _binomial[_binomialStart[g] + x];
+                if (x == 0) sum += Enumerate(g + 1, remaining, w, max, top, topCorrect);
+                else if (x > max) sum += Enumerate(g + 1, remaining - x, w, x, 1, _groupCorrect[g]);
+                else if (x == max) sum += Enumerate(g + 1, remaining - x, w, max, top + 1, topCorrect + _groupCorrect[g]);
+                else sum += Enumerate(g + 1, remaining - x, w, max, top, topCorrect);
+            }
+            return sum;
         }
 
         /// <summary>Adds the majority value of every prefix of <paramref name="draws"/> random permutations.</summary>
         public void MonteCarlo(int draws, ref SplitMix64 rng, double[] sum, double[] sumSq)
         {
             int n = _groupOf.Length;
-            var perm = Enumerable.Range(0, n).ToArray();
+            var groups = (int[])_groupOf.Clone(); // shuffled in place; the order left by one draw is as good a start as any
             for (int d = 0; d < draws; d++)
             {
-                Reset();
+                int max = 0, top = 0;
+                double topCorrect = 0;
                 for (int i = 0; i < n; i++)
                 {
                     int j = i + rng.Below(n - i); // Fisher–Yates, one position at a time
-                    (perm[i], perm[j]) = (perm[j], perm[i]);
-                    Add(perm[i]);
-                    double v = Value;
+                    int g = groups[j];
+                    groups[j] = groups[i];
+                    groups[i] = g;
+                    if (g >= 0)
+                    {
+                        int c = ++_counts[g];
+                        if (c > max) { max = c; top = 1; topCorrect = _groupCorrect[g]; }
+                        else if (c == max) { top++; topCorrect += _groupCorrect[g]; }
+                    }
+                    double v = top == 0 ? 0 : topCorrect / top;
                     sum[i] += v;
                     sumSq[i] += v * v;
                 }
@@ -319,15 +279,6 @@ public static class BonMetrics
             }
         }
 
-        private static bool NextCombination(int[] idx, int n)
-        {
-            int k = idx.Length, i = k - 1;
-            while (i >= 0 && idx[i] == n - k + i) i--;
-            if (i < 0) return false;
-            idx[i]++;
-            for (int j = i + 1; j < k; j++) idx[j] = idx[j - 1] + 1;
-            return true;
-        }
     }
 
     // ------------------------------------------------------------------------------------ prompt & dataset

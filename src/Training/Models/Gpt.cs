@@ -193,12 +193,27 @@ public sealed class Gpt : Module<Tensor, Tensor>, ICausalLM
         if (keyMask is not null && (keyMask.shape[0] != B || keyMask.shape[1] != S))
             throw new ArgumentException($"keyMask has shape ({string.Join(", ", keyMask.shape)}), expected ({B}, {S}).");
 
+        var x = Hidden(tokens, positions, keyMask, cache);            // (B, T, C)
+        var logits = x.matmul(wte.weight!.t());                       // (B, T, V), head tied to the token embedding
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Final hidden states (after ln_f) of tokens at positions 0..T-1, full causal attention: (B, T, C).
+    /// For heads other than the language-model head (e.g. the reward model's scalar head).</summary>
+    public Tensor HiddenStates(Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        var positions = arange(tokens.shape[1], dtype: ScalarType.Int64, device: tokens.device).unsqueeze(0).expand(tokens.shape[0], -1);
+        return Hidden(tokens, positions, null, null).MoveToOuterDisposeScope();
+    }
+
+    private Tensor Hidden(Tensor tokens, Tensor positions, Tensor? keyMask, KvCache? cache)
+    {
+        long T = tokens.shape[1], past = cache?.Length ?? 0, S = past + T;
         var mask = AttentionMask(keyMask, past, T, S, tokens.device); // (B, 1, T, S) or null
         var x = drop.call(wte.call(tokens) + wpe.call(positions));    // (B, T, C)
         foreach (var block in h) x = block.call(x, mask, cache);
-        x = ln_f.call(x);
-        var logits = x.matmul(wte.weight!.t());                       // (B, T, V), head tied to the token embedding
-        return logits.MoveToOuterDisposeScope();
+        return ln_f.call(x);                                          // (B, T, C)
     }
 
     /// <summary>

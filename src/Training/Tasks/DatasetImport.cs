@@ -83,6 +83,11 @@ public static class DatasetImport
         return new DatasetItem(id, "qa", question, reference, answers, null, Jsonl.OptionalInt(o, "difficulty", line), null, hash);
     }
 
+    /// <summary>A generated MiniMath problem as a data set item (reference = its answer, difficulty = its level).</summary>
+    public static DatasetItem FromMiniMath(MathProblem p) =>
+        new(p.Id, "minimath", MiniMath.Prompt(p), p.Answer, [p.Answer], MiniMath.Completion(p), p.Level, null,
+            Hash("minimath", MiniMath.Prompt(p), p.Answer));
+
     private static string? OptionalId(JsonElement o, int line) =>
         o.TryGetProperty("id", out _) ? Jsonl.RequiredId(o, "id", line)
         : o.TryGetProperty("question_id", out _) ? Jsonl.RequiredId(o, "question_id", line)

@@ -17,8 +17,8 @@ public struct SplitMix64(ulong state)
     /// <summary>Uniform integer in [lo, hi] (modulo bias below 1e-15 for small ranges).</summary>
     public int Range(int lo, int hi) => lo + (int)(Next() % (ulong)(hi - lo + 1));
 
-    /// <summary>Uniform integer in [0, n).</summary>
-    public int Below(int n) => (int)(Next() % (ulong)n);
+    /// <summary>Uniform integer in [0, n) by Lemire's multiply-shift (bias below n/2^64).</summary>
+    public int Below(int n) => (int)Math.BigMul(Next(), (ulong)n, out _);
 
     public bool Coin() => (Next() >> 63) == 1;
 

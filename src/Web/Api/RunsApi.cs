@@ -11,7 +11,7 @@ public static class RunsApi
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/runs").WithTags("Runs");
-        api.MapPost("/", CreateRun).WithName("CreateRun").WithSummary("Validate a run config and queue the run (400 names each invalid field; nothing is queued then).");
+        api.MapPost("/", CreateRun).Accepts<CreateRunRequest>("application/json").WithName("CreateRun").WithSummary("Validate a run config and queue the run (400 names each invalid field; nothing is queued then).");
         api.MapGet("/", ListRuns).WithName("ListRuns").WithSummary("Runs, newest first, with paging (page is 0-based) and filters by kind, status, tag and text.");
         api.MapGet("/{id:int}", GetRun).WithName("GetRun").WithSummary("A run: status, progress, config, reproducibility record, final metrics, checkpoints.");
         api.MapPost("/{id:int}/cancel", CancelRun).WithName("CancelRun").WithSummary("Cancel a queued run, or ask a running one to stop.");
@@ -22,11 +22,19 @@ public static class RunsApi
         return app;
     }
 
+    public const long MaxRequestBytes = 1 << 20;
+
+    /// <summary>Reads the body field by field (so even a wrong top-level field is named), then validates the config.</summary>
     public static async Task<Results<Created<RunDetails>, ValidationProblem>> CreateRun(
-        [FromBody] CreateRunRequest request, [FromServices] RunService runs, CancellationToken ct)
+        HttpRequest http, [FromServices] RunService runs, CancellationToken ct)
     {
+        const string title = "The run request is invalid; nothing was queued.";
+        if (http.ContentLength > MaxRequestBytes)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"The request is larger than {MaxRequestBytes} bytes."] }, title: title);
+        var (request, readErrors) = await RunRequestReader.ReadAsync(http.Body, ct);
+        if (request is null) return TypedResults.ValidationProblem(readErrors, title: title);
         var result = await runs.CreateAsync(request, enqueue: true, ct);
-        if (!result.IsValid) return TypedResults.ValidationProblem(result.Errors, title: "The run config is invalid; nothing was queued.");
+        if (!result.IsValid) return TypedResults.ValidationProblem(result.Errors, title: title);
         var run = await runs.GetAsync(result.RunId!.Value, ct);
         return TypedResults.Created($"/api/runs/{run!.Id}", run);
     }

@@ -35,6 +35,7 @@ public static class BonStudioExtensions
         services.AddTransient<RunExecutor>();
         services.AddTransient<RunJob>();
         services.AddScoped<RunService>();
+        services.AddBonStudioEvaluations();
 
         // Hangfire storage in its own SQLite file (see BonStudioOptions.HangfireDatabasePath).
         services.AddHangfire((sp, config) => config
@@ -50,18 +51,20 @@ public static class BonStudioExtensions
     }
 
     /// <summary>Hangfire servers: one for the `default` queue, one for `train` with one worker per device.</summary>
-    public static IHostApplicationBuilder AddBonStudioWorkers(this IHostApplicationBuilder builder)
+    /// <param name="always">The `worker` verb: start the servers even when RunWorkers is false (that switch is for the web process).</param>
+    public static IHostApplicationBuilder AddBonStudioWorkers(this IHostApplicationBuilder builder, bool always = false)
     {
         var options = builder.Configuration.GetSection(nameof(BonStudioOptions)).Get<BonStudioOptions>() ?? new BonStudioOptions();
         builder.Services.AddHostedService<DeadRunSweeper>();
-        if (!options.RunWorkers) return builder;
-        builder.Services.AddHangfireServer(o =>
-        {
-            o.ServerName = $"{RunEnvironment.WorkerName}:default";
-            o.Queues = [RunJob.DefaultQueue];
-            o.WorkerCount = Math.Max(1, options.DefaultWorkers);
-            o.SchedulePollingInterval = TimeSpan.FromSeconds(5);
-        });
+        if (!options.RunWorkers && !always) return builder;
+        if (options.DefaultWorkers > 0) // 0: this process takes no light jobs (e.g. a GPU worker serving only `train`)
+            builder.Services.AddHangfireServer(o =>
+            {
+                o.ServerName = $"{RunEnvironment.WorkerName}:default";
+                o.Queues = [RunJob.DefaultQueue];
+                o.WorkerCount = options.DefaultWorkers;
+                o.SchedulePollingInterval = TimeSpan.FromSeconds(5);
+            });
         builder.Services.AddHangfireServer(o =>
         {
             o.ServerName = $"{RunEnvironment.WorkerName}:train";
@@ -120,6 +123,8 @@ public static class BonStudioExtensions
         app.MapOpenApi(); // /openapi/v1.json
         app.MapRunsApi();
         app.MapModelsApi();
+        app.MapEvaluationsApi();
+        app.MapImportsApi();
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
             Authorization = [new LoopbackOnlyDashboardAuthorization()],

@@ -16,10 +16,11 @@ public sealed class BonStudioOptions
     /// if Hangfire creates its tables first in the same file, EF's schema creation can misbehave.</summary>
     public string? HangfireDatabasePath { get; set; }
 
-    /// <summary>Whether this process runs Hangfire servers at all (false = UI/API only; use `worker` elsewhere).</summary>
+    /// <summary>Whether the web process runs Hangfire servers (false = UI/API only; start `worker` processes instead).
+    /// The `worker` verb always runs them.</summary>
     public bool RunWorkers { get; set; } = true;
 
-    /// <summary>Workers on the light `default` queue.</summary>
+    /// <summary>Workers on the light `default` queue (0 = none in this process).</summary>
     public int DefaultWorkers { get; set; } = 1;
 
     /// <summary>Workers on the `train` queue; 0 = one per device (CUDA devices, or 1 on CPU).</summary>
@@ -37,6 +38,16 @@ public sealed class BonStudioOptions
 
     /// <summary>How often a running job writes buffered metrics/logs/progress and its heartbeat.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Queue interrupted runs (worker killed or shut down) of a <see cref="ResumableKinds"/> kind again;
+    /// they resume from their last recorded checkpoint.</summary>
+    public bool ResumeInterruptedRuns { get; set; } = true;
+
+    /// <summary>Run kinds whose trainers resume from the checkpoints in their run directory.</summary>
+    public string[] ResumableKinds { get; set; } = ["sft", "bon-finetune"];
+
+    /// <summary>Executions allowed per run (first start + resumes) before an interrupted run is left alone.</summary>
+    public int MaxAttempts { get; set; } = 3;
 
     /// <summary>Seed an example experiment on an empty database.</summary>
     public bool SeedExamples { get; set; } = true;

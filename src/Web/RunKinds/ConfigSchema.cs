@@ -9,7 +9,7 @@ using System.Text.Json;
 namespace BonStudio.Web.RunKinds;
 
 /// <summary>How a parameter is edited.</summary>
-public enum ConfigFieldType { Integer, Number, Boolean, Text, Choice }
+public enum ConfigFieldType { Integer, Number, Boolean, Text, Choice, IntegerList, NumberList }
 
 /// <summary>One parameter of a run kind's config record.</summary>
 /// <param name="JsonName">camelCase name used in JSON, the API and error messages.</param>
@@ -46,6 +46,8 @@ public static class ConfigSchema
             else if (underlying == typeof(double) || underlying == typeof(float) || underlying == typeof(decimal)) kind = ConfigFieldType.Number;
             else if (underlying == typeof(string) && allowed is { Count: > 0 }) { kind = ConfigFieldType.Choice; choices = allowed; }
             else if (underlying == typeof(string)) kind = ConfigFieldType.Text;
+            else if (underlying == typeof(int[]) || underlying == typeof(long[]) || underlying == typeof(List<int>) || underlying == typeof(IReadOnlyList<int>)) kind = ConfigFieldType.IntegerList;
+            else if (underlying == typeof(double[]) || underlying == typeof(List<double>) || underlying == typeof(IReadOnlyList<double>)) kind = ConfigFieldType.NumberList;
             else continue; // collections and nested records are not form-editable yet; JSON still binds them
             var range = p.GetCustomAttribute<RangeAttribute>();
             if (range is not null && !IsNumeric(range.OperandType)) range = null; // e.g. [Range(typeof(bool), "false", "true")]

@@ -150,7 +150,16 @@ public sealed class RunConfigBinder(RunKindRegistry kinds)
 
     /// <summary>Compact JSON with keys sorted at every level: equal configs give equal text and hashes.</summary>
     public static string Canonicalize(object config, Type type) =>
-        SortKeys(JsonSerializer.SerializeToNode(config, type, Json))?.ToJsonString() ?? "null";
+        SortKeys(ParametersOnly(JsonSerializer.SerializeToNode(config, type, Json)!.AsObject(), type))?.ToJsonString() ?? "null";
+
+    /// <summary>Drops computed, read-only properties (e.g. a derived run name): only settable parameters are the config.</summary>
+    private static JsonObject ParametersOnly(JsonObject obj, Type type)
+    {
+        var settable = type.GetProperties().Where(p => p.CanWrite && p.SetMethod is { IsPublic: true })
+            .Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)).ToHashSet(StringComparer.Ordinal);
+        foreach (var key in obj.Select(kv => kv.Key).Where(k => !settable.Contains(k)).ToList()) obj.Remove(key);
+        return obj;
+    }
 
     /// <summary>Lowercase hex SHA-256 of the UTF-8 text.</summary>
     public static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
@@ -170,6 +179,8 @@ public sealed class RunConfigBinder(RunKindRegistry kinds)
         if (u == typeof(double) || u == typeof(float) || u == typeof(decimal)) return "a number";
         if (u == typeof(bool)) return "true or false";
         if (u == typeof(string)) return "a string";
+        if (u.IsArray || (u.IsGenericType && u.GetGenericArguments().Length == 1 && typeof(System.Collections.IEnumerable).IsAssignableFrom(u)))
+            return "a list of " + Describe(u.IsArray ? u.GetElementType()! : u.GetGenericArguments()[0]).Replace("an ", "").Replace("a ", "") + "s";
         if (u.IsEnum) return "one of " + string.Join(", ", Enum.GetNames(u).Select(ConfigSchema.EnumJsonName));
         return $"a {u.Name}";
     }
@@ -179,7 +190,7 @@ public sealed class RunConfigBinder(RunKindRegistry kinds)
 
     /// <summary>A config record as a JSON object (camelCase), e.g. the default preset for the form.</summary>
     public static JsonObject ToJsonObject(IRunConfig config) =>
-        JsonSerializer.SerializeToNode(config, config.GetType(), Json)!.AsObject();
+        ParametersOnly(JsonSerializer.SerializeToNode(config, config.GetType(), Json)!.AsObject(), config.GetType());
 
     /// <summary>Formats a value the way the form's text boxes show it.</summary>
     public static string FormatInvariant(object? value) => value switch

@@ -73,6 +73,42 @@ public class BonMetricsTests
     }
 
     [Fact]
+    public void ExactMajorityMatchesSubsetEnumerationAtLargerN()
+    {
+        // n = 40 with many answer groups: k ≤ 3 and k ≥ 37 are exact; enumerate the k-subsets (or the removed
+        // n − k samples) one by one and compare with the grouped enumeration.
+        var rng = new Random(77);
+        const int n = 40;
+        var answers = Enumerable.Range(0, n).Select(_ => rng.Next(0, 12) switch { 0 => null, var a => $"{a % 9}" }).ToArray();
+        var correct = answers.Select((a, i) => a == "1" || (a == "2" && i % 2 == 0)).ToArray(); // group "2" half correct
+        var groupCorrect = answers.Select((a, i) => (a, i)).Where(t => t.a is not null).GroupBy(t => t.a!)
+            .ToDictionary(g => g.Key, g => g.Average(t => correct[t.i] ? 1.0 : 0.0));
+        double Majority(IEnumerable<int> members)
+        {
+            var counts = members.Where(i => answers[i] is not null).GroupBy(i => answers[i]!).Select(g => (g.Key, Count: g.Count())).ToList();
+            if (counts.Count == 0) return 0;
+            int max = counts.Max(c => c.Count);
+            return counts.Where(c => c.Count == max).Average(c => groupCorrect[c.Key]);
+        }
+        IEnumerable<int[]> Combinations(int size, int start = 0)
+        {
+            if (size == 0) { yield return []; yield break; }
+            for (int i = start; i <= n - size; i++)
+                foreach (var rest in Combinations(size - 1, i + 1)) yield return [i, .. rest];
+        }
+        var (value, _, method) = BonMetrics.MajAtKCurve(answers, correct, new BonMetricsOptions { MajorityExactLimit = 10_000 });
+        foreach (int k in new[] { 1, 2, 3, 37, 38, 39, 40 })
+        {
+            Assert.Equal(MajorityMethod.Exact, method[k - 1]);
+            double brute = k <= n / 2
+                ? Combinations(k).Average(s => Majority(s))
+                : Combinations(n - k).Average(removed => Majority(Enumerable.Range(0, n).Except(removed)));
+            Assert.Equal(brute, value[k - 1], 12);
+        }
+        Assert.Equal(MajorityMethod.MonteCarlo, method[3]); // C(40, 4) = 91 390 > 10 000
+    }
+
+    [Fact]
     public void KnownPassAtKValue()
     {
         Assert.Equal(0.916667, BonMetrics.PassAtK(10, 3, 5), 6);

@@ -167,7 +167,16 @@ public class AnswerCheckerTests
     [InlineData(@"10{,}080", "10080", true)]
     [InlineData(@"\begin{bmatrix} 1 \\ 2 \end{bmatrix}", @"\begin{pmatrix}1\\2\end{pmatrix}", true)]
     [InlineData("5 cm", "5", true)]
+    [InlineData("12 square inches", "12", true)]
+    [InlineData("3 pi", "3", false)]
     [InlineData(".5", "0.5", true)]
+    [InlineData(@"x \in [-2, 7]", "[-2,7]", true)]
+    [InlineData(@"4\text{ cm}^2", "4", true)]
+    [InlineData(@"\$18.90", "18.9", true)]
+    [InlineData(@"\text{(A)}", "A", true)]
+    [InlineData(@"\dfrac{\sqrt{2}}{2}", @"\frac{\sqrt2}{2}", true)]
+    [InlineData("50\\%", "50", true)]
+    [InlineData(@"x \in [-2, 7]", "[-2,7)", false)]
     [InlineData(@"\frac{1}{3}", "0.33", false)]
     [InlineData("5", "-5", false)]
     [InlineData("(1,2)", "(2,1)", false)]
@@ -216,6 +225,9 @@ public class AnswerCheckerTests
         Assert.True(Grader.Grade("minimath", p.Answer, $"#### {p.Answer}").Correct);
         Assert.False(Grader.Grade("minimath", p.Answer, $"{p.Answer}").Correct);
         Assert.Throws<ArgumentException>(() => Grader.Grade("latex", "1", "1"));
+        var item = DatasetImport.FromMiniMath(p);
+        Assert.Equal((p.Id, "minimath", p.Answer, 3), (item.Id, item.Format, item.Reference, item.Difficulty!.Value));
+        Assert.True(Grader.Grade(item.Format, item.Reference, item.Solution!).Correct);
     }
 
     // ------------------------------------------------------------------------------------------------ import
@@ -251,5 +263,30 @@ public class AnswerCheckerTests
         Assert.StartsWith("math-", math.Id);
         Assert.True(Grader.Grade("math", math.Reference, @"\boxed{0.5}").Correct);
         Assert.Throws<ArgumentException>(() => DatasetImport.Read(new StringReader(""), "csv"));
+    }
+}
+
+public class GradeJsonlTests
+{
+    [Fact]
+    public void GradesEveryLineWithTheFormatsChecker()
+    {
+        var text = "{\"id\": \"a\", \"reference\": \"Half of 8.\\n#### 4\", \"response\": \"8/2 = 4\\n#### 4\"}\n" +
+                   "{\"id\": 2, \"reference\": \"4\", \"response\": \"The answer is 5.\"}\n" +
+                   "{\"id\": \"c\", \"reference\": \"4\", \"response\": \"I cannot say.\"}\n";
+        var lines = GradeJsonl.Grade(new StringReader(text), "gsm8k");
+        Assert.Equal([new GradeLine("a", "4", true), new GradeLine("2", "5", false), new GradeLine("c", null, false)], lines);
+        Assert.Equal("{\"id\":\"c\",\"extracted\":null,\"correct\":false}", lines[2].ToJson());
+        var math = GradeJsonl.Grade(new StringReader("{\"id\": \"m\", \"reference\": \"\\\\frac12\", \"response\": \"$\\\\boxed{0.5}$\"}"), "math");
+        Assert.Equal(new GradeLine("m", "0.5", true), math[0]);
+    }
+
+    [Fact]
+    public void AMalformedLineRejectsTheWholeFile()
+    {
+        var text = "{\"id\": \"a\", \"reference\": \"4\", \"response\": \"#### 4\"}\n{\"id\": \"b\", \"reference\": \"4\"}\n";
+        var e = Assert.Throws<JsonlFormatException>(() => GradeJsonl.Grade(new StringReader(text), "gsm8k"));
+        Assert.Equal(2, e.LineNumber);
+        Assert.Contains("'response'", e.Message);
     }
 }

@@ -55,8 +55,9 @@ public class Ddqn : IAgent
     protected readonly Device DeviceUsed;
     protected readonly Random Rng;
     protected readonly int ActionCount;
-    private readonly optim.Optimizer _optimizer;
+    private readonly RlAdam _optimizer;
     private readonly ReplayBuffer _replay;
+    private readonly Scalar _gamma;
     private long _transitions;
 
     /// <param name="rng">The agent's own seeded RNG (ε draws, replay sampling).</param>
@@ -66,8 +67,9 @@ public class Ddqn : IAgent
         Online = new QNetwork(observationSize, config.Hidden, actionCount).to(device);
         Target = new QNetwork(observationSize, config.Hidden, actionCount).to(device);
         Target.load_state_dict(Online.state_dict());
-        _optimizer = optim.Adam(Online.parameters(), config.LearningRate);
+        _optimizer = new RlAdam(Online.parameters(), config.LearningRate);
         _replay = new ReplayBuffer(config.ReplayCapacity, observationSize);
+        _gamma = config.Gamma.ToScalar();
     }
 
     public virtual string Name => "ddqn";
@@ -109,20 +111,20 @@ public class Ddqn : IAgent
         var nextObs = tensor(b.NextObs, [n, d]).to(DeviceUsed);
         var actions = tensor(b.Actions, [n, 1]).to(DeviceUsed);
         var rewards = tensor(b.Rewards, [n]).to(DeviceUsed);
-        var notDone = 1 - tensor(b.Terminals, [n]).to(DeviceUsed);
+        var notDone = tensor(b.NotDone, [n]).to(DeviceUsed);
 
         Tensor targets;
         using (no_grad())
         {
             var nextActions = Online.call(nextObs).argmax(1, keepdim: true);          // (B, 1)
             var nextValues = Target.call(nextObs).gather(1, nextActions).squeeze(1);   // (B)
-            targets = rewards + Config.Gamma * notDone * nextValues;
+            targets = notDone.mul(nextValues).mul_(_gamma).add_(rewards, Scalars.One); // r + γ(1 - done) Q'
         }
         var q = Online.call(obs).gather(1, actions).squeeze(1);                        // (B)
         var loss = functional.mse_loss(q, targets);
-        _optimizer.zero_grad();
+        _optimizer.ZeroGrad();
         loss.backward();
-        _optimizer.step();
+        _optimizer.Step();
 
         Updates++;
         if (Updates % Config.TargetSyncEvery == 0) Target.load_state_dict(Online.state_dict());
@@ -131,7 +133,7 @@ public class Ddqn : IAgent
 
     public void Dispose()
     {
-        Online.Dispose(); Target.Dispose(); _optimizer.Dispose();
+        Online.Dispose(); Target.Dispose(); _optimizer.Dispose(); _gamma.Dispose();
         GC.SuppressFinalize(this);
     }
 }

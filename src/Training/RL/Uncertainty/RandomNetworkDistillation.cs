@@ -2,6 +2,7 @@
 // network on the states it is shown; its squared error stays high on states it has rarely seen.
 // u(s) = mean squared prediction error; it does not depend on the action. Trained in small batches of the
 // visits it observes.
+using BonStudio.Training.RL.Agents;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -27,7 +28,7 @@ public sealed class RandomNetworkDistillation : IUncertainty
     private readonly int _actions, _inputs;
     private readonly Device _device;
     private readonly Module<Tensor, Tensor> _target, _predictor;
-    private readonly optim.Optimizer _optimizer;
+    private readonly RlAdam _optimizer;
     private readonly List<float[]> _pending = [];
 
     public RandomNetworkDistillation(RndConfig config, int observationSize, int actionCount, Device device)
@@ -37,13 +38,13 @@ public sealed class RandomNetworkDistillation : IUncertainty
         foreach (var p in _target.parameters()) p.requires_grad = false;
         _predictor = Sequential(Linear(observationSize, config.Hidden), ReLU(), Linear(config.Hidden, config.Hidden), ReLU(),
             Linear(config.Hidden, config.Outputs)).to(device);
-        _optimizer = optim.Adam(_predictor.parameters(), config.LearningRate);
+        _optimizer = new RlAdam(_predictor.parameters(), config.LearningRate);
     }
 
     public string Name => "rnd";
     public bool ActionDependent => false;
 
-    private Tensor Errors(Tensor x) => (_predictor.call(x) - _target.call(x)).pow(2).mean([1]); // (B)
+    private Tensor Errors(Tensor x) => _predictor.call(x).sub(_target.call(x)).square().mean([1]); // (B)
 
     public float[] State(IReadOnlyList<float[]> observations)
     {
@@ -67,9 +68,9 @@ public sealed class RandomNetworkDistillation : IUncertainty
         if (_pending.Count < _config.UpdateBatch) return;
         using var scope = NewDisposeScope();
         var loss = Errors(EnsembleStd.Stack(_pending).to(_device)).mean();
-        _optimizer.zero_grad();
+        _optimizer.ZeroGrad();
         loss.backward();
-        _optimizer.step();
+        _optimizer.Step();
         _pending.Clear();
     }
 

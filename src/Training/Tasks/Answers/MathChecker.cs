@@ -7,6 +7,7 @@
 //   - a trailing \text{...}/\mbox{...} after a value is a unit and removed ("\frac{270}7\text{ degrees}");
 //     a value followed by plain unit words ("5 cm") loses the words; any other \text{X} becomes X;
 //   - "x = 5" → "5" when the left side is a short variable (at most two characters, as Hendrycks);
+//     "x \in [2,7]" → "[2,7]";
 //   - \sqrt3 → \sqrt{3}, \frac12 → \frac{1}{2}, \frac{270}7 → \frac{270}{7} (arguments braced);
 //   - spaces removed; "{,}" and thousands commas in a plain number removed ("10,\!080" = "10080");
 //     ".5" → "0.5"; a leading "+" and trailing "." removed; "a/b" of integers → \frac{a}{b}; "(C)" → "C";
@@ -74,10 +75,11 @@ public sealed partial class MathChecker : IAnswerChecker
     [GeneratedRegex(@"(?<=\S)\s*\\(?:text|textrm|mbox|mathrm)\s*\{\s*[A-Za-z][A-Za-z .]*\}\s*(?:\^\s*\{?\d\}?)?\s*$")]
     private static partial Regex TrailingTextUnit();
     [GeneratedRegex(@"\\(?:text|textrm|textbf|textit|mbox|mathrm|mathbf)\s*\{([^{}]*)\}")] private static partial Regex TextWrapper();
-    [GeneratedRegex(@"^([-+]?(?:\d[\d,]*)?\.?\d+)\s+(?:[A-Za-z]{2,}\.?\s*)+$")] private static partial Regex NumberWithUnitWords();
+    [GeneratedRegex(@"^([-+]?(?:\d[\d,]*)?\.?\d+)\s+(?:(?!(?:pi|sqrt|inf|infty|infinity|mod|log|ln|exp)\b)[A-Za-z]{2,}\.?\s*)+$")] private static partial Regex NumberWithUnitWords();
     [GeneratedRegex(@"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")] private static partial Regex ThousandsNumber();
     [GeneratedRegex(@"^([-+]?\d+)/([-+]?\d+)$")] private static partial Regex IntegerSlash();
     [GeneratedRegex(@"^\(([A-Za-z])\)$")] private static partial Regex ChoiceLetter();
+    [GeneratedRegex(@"^\s*[A-Za-z]\s*\\in(?![A-Za-z])\s*")] private static partial Regex InVariable();
     [GeneratedRegex(@"(?<!\\)\\(?:[,;:! ]|displaystyle)|~")] private static partial Regex Spacing();
 
     public string Normalize(string answer)
@@ -99,6 +101,8 @@ public sealed partial class MathChecker : IAnswerChecker
         s = s.Replace(" .", " 0.").Replace("{.", "{0.");
         if (s.StartsWith('.')) s = "0" + s;
 
+        // "x \in [2, 7]" → "[2, 7]": membership of a single variable states the set.
+        s = InVariable().Replace(s, "");
         // "x = 5" → "5": a single "=" with a short left side (Hendrycks' rule).
         var sides = s.Split('=');
         if (sides.Length == 2 && sides[0].Trim().Length is > 0 and <= 2) s = sides[1];
