@@ -1,0 +1,94 @@
+// Settings of the `calibration-sft` run kind (linguistic-uncertainty fine-tuning, methods.md §3) in one record.
+// Defaults = the study's preset. The attributes drive the web form, the REST API validation and `run`.
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using BonStudio.Training.Runtime;
+
+namespace BonStudio.Training.Calibration;
+
+public sealed record CalibrationSftConfig : IRunConfig, IValidatableObject
+{
+    /// <summary>Label training answers with the ladder phrase nearest to the source's confidence.</summary>
+    public const string LabelsFromSource = "source";
+    /// <summary>Label every training answer with the ladder's top phrase (the trained always-confident baseline).</summary>
+    public const string LabelsAlwaysConfident = "always-confident";
+
+    // labels
+    /// <summary>Confidence source whose value picks each training answer's phrase.</summary>
+    [Required, Description("Confidence source that labels the training answers: p-true, consistency or likelihood.")]
+    public string Source { get; init; } = ConfidenceSources.Consistency;
+    /// <summary>"source" (calibrated labels) or "always-confident" (top phrase everywhere: the baseline).</summary>
+    [Required, RegularExpression("^(source|always-confident)$", ErrorMessage = "Labels must be source or always-confident."),
+     Description("How training answers are labelled: source (nearest ladder phrase to the source's confidence) or always-confident (the top phrase for every answer; the baseline).")]
+    public string Labels { get; init; } = LabelsFromSource;
+    /// <summary>The ladder as "phrase=probability" entries.</summary>
+    [Required, MinLength(2), Description("Phrase ladder, one \"phrase=probability\" per entry (default: methods.md §3, medians of a 123-person survey).")]
+    public string[] Ladder { get; init; } = [.. PhraseLadderView.DefaultEntries];
+    /// <summary>n for the consistency source.</summary>
+    [Range(1, 256), Description("Samples per question for the consistency source (n).")]
+    public int ConsistencySamples { get; init; } = 10;
+    /// <summary>Temperature of the consistency samples.</summary>
+    [Range(0.05, 5.0), Description("Sampling temperature of the consistency samples.")]
+    public double ConsistencyTemperature { get; init; } = 1.0;
+
+    // data
+    /// <summary>MiniMath levels, mixed round-robin.</summary>
+    [Required, MinLength(1), Description("MiniMath difficulty levels (1 = easiest, 5 = hardest), mixed evenly.")]
+    public int[] Levels { get; init; } = [1, 2, 3, 4, 5];
+    /// <summary>Training questions answered by the model and labelled.</summary>
+    [Range(16, 1_000_000), Description("Training questions the model answers; its answers + phrases are the fine-tuning data.")]
+    public int TrainProblems { get; init; } = 2000;
+    /// <summary>Held-out questions for the evaluation.</summary>
+    [Range(1, 100_000), Description("Test questions for the evaluation.")]
+    public int TestProblems { get; init; } = 300;
+    /// <summary>Longest generated response (the phrase line included).</summary>
+    [Range(8, 4096), Description("Most tokens generated per response (including the confidence line).")]
+    public int MaxNewTokens { get; init; } = 180;
+
+    // fine-tuning
+    /// <summary>Optimizer steps.</summary>
+    [Range(1, 1_000_000), Description("Fine-tuning optimizer steps.")]
+    public int Steps { get; init; } = 400;
+    /// <summary>Examples per step.</summary>
+    [Range(1, 4096), Description("Examples per fine-tuning step.")]
+    public int BatchSize { get; init; } = 32;
+    /// <summary>Peak AdamW learning rate.</summary>
+    [Range(1e-6, 1.0), Description("Peak learning rate (AdamW) of the fine-tuning.")]
+    public double LearningRate { get; init; } = 5e-4;
+
+    // P(True) teaching (only when Source = p-true)
+    /// <summary>Training questions for teaching the self-evaluation format.</summary>
+    [Range(1, 1_000_000), Description("p-true only: training questions whose labelled answers teach the self-evaluation format.")]
+    public int TeachProblems { get; init; } = 1000;
+    /// <summary>Sampled answers per teaching question besides the greedy one.</summary>
+    [Range(0, 64), Description("p-true only: sampled answers per teaching question besides the greedy one.")]
+    public int TeachSamplesPerProblem { get; init; } = 2;
+    /// <summary>Teaching steps.</summary>
+    [Range(1, 1_000_000), Description("p-true only: optimizer steps teaching the self-evaluation format.")]
+    public int TeachSteps { get; init; } = 300;
+
+    // runtime
+    /// <summary>Seed of question choice, sampling and fine-tuning.</summary>
+    [Range(0, long.MaxValue), Description("Seed for question choice, sampling and fine-tuning.")]
+    public long Seed { get; init; } = 1;
+    /// <summary>"auto", "cpu", "cuda" or "cuda:N".</summary>
+    [Required, RegularExpression(@"^(auto|cpu|cuda(:\d+)?)$", ErrorMessage = "Device must be auto, cpu, cuda or cuda:N."),
+     Description("Device: auto (CUDA when available, else CPU), cpu, cuda or cuda:N.")]
+    public string Device { get; init; } = "auto";
+    /// <summary>libtorch intra-op threads (0 = libtorch's default).</summary>
+    [Range(0, 256), Description("CPU threads for libtorch (0 = libtorch's default).")]
+    public int Threads { get; init; } = 0;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var r in ConfigChecks.Levels(Levels)) yield return r;
+        foreach (var r in ConfigChecks.Sources([Source], nameof(Source))) yield return r;
+        string? ladderError = null;
+        try { PhraseLadderView.Parse(Ladder, nameof(Ladder)); }
+        catch (ArgumentException ex) { ladderError = ex.Message; }
+        if (ladderError is not null) yield return new ValidationResult(ladderError, [nameof(Ladder)]);
+    }
+
+    /// <summary>Throws one <see cref="ValidationException"/> listing every problem as "Member: message".</summary>
+    public void EnsureValid() => ConfigChecks.EnsureValid(this, "calibration-sft");
+}

@@ -1,0 +1,303 @@
+// The learned verifier (methods.md §2.4, issue #3 item 2): the GPT backbone with a scalar head, trained with binary
+// cross-entropy on (prompt, response, verdict) triples from a model's own samples (the sample sets of a bon-eval).
+// Input: BOS + prompt + response + EOS; the head reads the final hidden state at the EOS, which has seen everything.
+// The backbone starts from a base "gpt" checkpoint; the head starts at zero (every score 0.5 before training).
+// One file: model, config, run (data split by prompt, AdamW loop, held-out AUROC/accuracy, checkpoint).
+// Checkpoint architecture "gpt-rm": tensors "backbone.*" (the GPT) and "head.*" (the scalar head).
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using BonStudio.Training.Evaluation;
+using BonStudio.Training.Models;
+using BonStudio.Training.Runtime;
+using BonStudio.Training.Text;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace BonStudio.Training.Verifiers;
+
+/// <summary>GPT backbone + linear scalar head. <see cref="forward"/> returns one logit of P(correct) per sequence.</summary>
+public sealed class RewardModel : Module<Tensor, Tensor, Tensor>
+{
+    public const string Architecture = "gpt-rm";
+
+    private readonly Gpt backbone;
+    private readonly Linear head;
+
+    public GptConfig Config => backbone.Config;
+    public Device Device => backbone.Device;
+    public long ParameterCount => parameters().Sum(p => p.numel());
+
+    static RewardModel() => Checkpoint.RegisterArchitecture(Architecture,
+        (meta, device) => new RewardModel(new Gpt(GptConfig.FromJson(meta.ModelConfigJson))).to(device));
+
+    /// <summary>Makes sure <see cref="Checkpoint.Load"/> knows "gpt-rm" (runs the static constructor).</summary>
+    public static void EnsureRegistered() { }
+
+    public RewardModel(Gpt backbone) : base(nameof(RewardModel))
+    {
+        this.backbone = backbone;
+        head = Linear(backbone.Config.EmbeddingDim, 1);
+        using (no_grad()) { init.zeros_(head.weight!); init.zeros_(head.bias!); }
+        RegisterComponents();
+    }
+
+    /// <param name="tokens">(B, T) right-padded token ids.</param>
+    /// <param name="lastIndex">(B,) index of each row's last real token (its EOS).</param>
+    /// <returns>(B,) logits.</returns>
+    public override Tensor forward(Tensor tokens, Tensor lastIndex)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = backbone.HiddenStates(tokens);                                      // (B, T, C)
+        var index = lastIndex.view(-1, 1, 1).expand(-1, 1, hidden.shape[2]);             // (B, 1, C)
+        var last = hidden.gather(1, index).squeeze(1);                                   // (B, C)
+        return head.call(last).squeeze(1).MoveToOuterDisposeScope();                    // (B,)
+    }
+
+    /// <summary>Right-padded (B, T) tokens of BOS + prompt + response + EOS and each row's last index.</summary>
+    public static (Tensor Tokens, Tensor LastIndex) Encode(ITokenizer tokenizer, IReadOnlyList<(string Prompt, string Response)> items,
+        int contextLength, Device device)
+    {
+        int bos = tokenizer.BosId ?? throw new ArgumentException($"tokenizer {tokenizer.Name} has no BOS token.");
+        int eos = tokenizer.EosId ?? throw new ArgumentException($"tokenizer {tokenizer.Name} has no EOS token.");
+        var rows = items.Select(it =>
+        {
+            int[] ids = [bos, .. tokenizer.Encode(it.Prompt), .. tokenizer.Encode(it.Response), eos];
+            // Too long for the context: keep the end (the answer and EOS matter most), drop the start.
+            return ids.Length <= contextLength ? ids : ids[^contextLength..];
+        }).ToList();
+        int t = rows.Max(r => r.Length);
+        var data = new long[rows.Count * t];
+        for (int b = 0; b < rows.Count; b++)
+            for (int j = 0; j < rows[b].Length; j++) data[b * t + j] = rows[b][j];
+        return (tensor(data, [rows.Count, t], ScalarType.Int64).to(device),
+                tensor(rows.Select(r => (long)r.Length - 1).ToArray(), ScalarType.Int64).to(device));
+    }
+}
+
+/// <summary>One labelled sample for the reward model.</summary>
+/// <param name="PromptKey">Groups samples of one prompt; the held-out split is by prompt, never inside one.</param>
+public sealed record RewardExample(string PromptKey, string Prompt, string Response, bool Correct)
+{
+    /// <summary>Every sample of a bon-eval's sample sets, labelled by the checker.</summary>
+    public static List<RewardExample> FromEvaluation(IEnumerable<EvaluatedPrompt> sets) =>
+        sets.SelectMany(s => s.Samples.Select(x => new RewardExample(s.Problem.Key, s.Problem.Prompt, x.Text, x.Correct))).ToList();
+}
+
+/// <summary>Hyperparameters of the `verifier` run kind. The attributes drive the web form, API validation and `run`.</summary>
+public sealed record RewardModelConfig : IRunConfig, IValidatableObject
+{
+    /// <summary>The "gpt" checkpoint whose backbone initialises the reward model (usually the policy's base model).</summary>
+    [Required, MaxLength(4096), Description("Path of the base GPT checkpoint whose transformer initialises the reward model.")]
+    public string BaseCheckpoint { get; init; } = "";
+    /// <summary>Share of prompts held out for AUROC/accuracy (split by prompt).</summary>
+    [Range(0.01, 0.9), Description("Fraction of prompts held out to measure AUROC and accuracy (split by prompt, never inside one).")]
+    public double HeldOutFraction { get; init; } = 0.2;
+    /// <summary>Optimizer steps.</summary>
+    [Range(1, 10_000_000), Description("Number of optimizer steps.")]
+    public int Steps { get; init; } = 400;
+    /// <summary>Samples per step.</summary>
+    [Range(1, 4096), Description("Labelled samples per optimizer step.")]
+    public int BatchSize { get; init; } = 32;
+    /// <summary>Peak AdamW learning rate (cosine decay to 10% of it).</summary>
+    [Range(1e-7, 1.0), Description("Peak learning rate (AdamW), cosine decay to a tenth of it.")]
+    public double LearningRate { get; init; } = 3e-4;
+    /// <summary>AdamW weight decay on matrices.</summary>
+    [Range(0.0, 1.0), Description("AdamW weight decay on weight matrices.")]
+    public double WeightDecay { get; init; } = 0.01;
+    /// <summary>Global gradient-norm clip (0 = off).</summary>
+    [Range(0.0, 1000.0), Description("Clip the global gradient norm to this value (0 = no clipping).")]
+    public double GradClip { get; init; } = 1.0;
+    /// <summary>Weight positives by #negatives/#positives in the loss, so a rare class is not ignored.</summary>
+    [Description("Balance the classes in the loss (positives weighted by #negatives/#positives).")]
+    public bool BalanceClasses { get; init; } = true;
+    /// <summary>Held-out evaluation every K steps (0 = only at the end).</summary>
+    [Range(0, 1_000_000), Description("Measure held-out AUROC and accuracy every K steps (0 = only at the end).")]
+    public int EvalEvery { get; init; } = 100;
+    /// <summary>Seed for init, data order and the split.</summary>
+    [Range(0, long.MaxValue), Description("Seed for every random number generator of the run.")]
+    public long Seed { get; init; } = 1;
+    /// <summary>"auto", "cpu", "cuda" or "cuda:N".</summary>
+    [Required, RegularExpression(@"^(auto|cpu|cuda(:\d+)?)$", ErrorMessage = "Device must be auto, cpu, cuda or cuda:N."),
+     Description("Device: auto (CUDA when available, else CPU), cpu, cuda or cuda:N.")]
+    public string Device { get; init; } = "auto";
+    /// <summary>libtorch intra-op threads (0 = default).</summary>
+    [Range(0, 256), Description("CPU threads for libtorch (0 = libtorch's default).")]
+    public int Threads { get; init; } = 0;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.IsNullOrWhiteSpace(BaseCheckpoint) && !BaseCheckpoint.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+            yield return new ValidationResult($"BaseCheckpoint must be a .safetensors file (got '{BaseCheckpoint}').", [nameof(BaseCheckpoint)]);
+    }
+
+    public void EnsureValid()
+    {
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(this, new ValidationContext(this), results, validateAllProperties: true))
+            throw new ValidationException("invalid verifier config: " + string.Join("; ", results.Select(r =>
+                r.MemberNames.Any() && !r.ErrorMessage!.StartsWith(r.MemberNames.First(), StringComparison.Ordinal)
+                    ? $"{string.Join(", ", r.MemberNames)}: {r.ErrorMessage}" : r.ErrorMessage)));
+    }
+}
+
+/// <summary>What a `verifier` run produced.</summary>
+public sealed record RewardModelResult(string CheckpointPath, double HeldOutAuroc, double HeldOutAccuracy, double TrainLoss,
+    int TrainExamples, int HeldOutExamples, double HeldOutPositiveRate);
+
+public static class RewardModelRun
+{
+    public const string Kind = "verifier";
+
+    /// <summary>
+    /// Trains a reward model on <paramref name="trainingData"/> and writes <c>runDirectory/reward-model.safetensors</c>
+    /// (architecture "gpt-rm"). Metrics: train/loss, verifier/auroc, verifier/accuracy, verifier/loss (held-out).
+    /// </summary>
+    public static RewardModelResult Execute(RewardModelConfig config, IReadOnlyList<RewardExample> trainingData, string runDirectory, IRunReporter reporter)
+    {
+        config.EnsureValid();
+        var ct = reporter.CancellationToken;
+        if (!File.Exists(config.BaseCheckpoint)) throw new FileNotFoundException($"BaseCheckpoint '{config.BaseCheckpoint}' does not exist.", config.BaseCheckpoint);
+        if (trainingData.Count < 2) throw new ArgumentException($"the reward model needs labelled samples; got {trainingData.Count}.", nameof(trainingData));
+        var device = TorchRuntime.ResolveDevice(config.Device);
+        TorchRuntime.SetThreads(config.Threads);
+        Directory.CreateDirectory(runDirectory);
+        var configJson = JsonSerializer.Serialize(config);
+        reporter.Log($"{Kind}: {trainingData.Count} labelled samples; hyperparameters: {configJson}");
+
+        // TRY NOT TO MODIFY: seeding.
+        TorchRuntime.Seed(config.Seed);
+        var rng = new Random(unchecked((int)config.Seed));
+
+        // Split by prompt so held-out numbers measure generalisation to new problems.
+        var keys = trainingData.Select(e => e.PromptKey).Distinct().OrderBy(k => k, StringComparer.Ordinal).ToList();
+        var shuffled = keys.OrderBy(_ => rng.Next()).ToList();
+        int heldCount = Math.Clamp((int)Math.Round(keys.Count * config.HeldOutFraction), 1, Math.Max(1, keys.Count - 1));
+        var heldKeys = shuffled.Take(heldCount).ToHashSet(StringComparer.Ordinal);
+        var train = trainingData.Where(e => !heldKeys.Contains(e.PromptKey)).ToList();
+        var heldOut = trainingData.Where(e => heldKeys.Contains(e.PromptKey)).ToList();
+        if (train.Count == 0) throw new ArgumentException("all samples fell into the held-out split (too few prompts).", nameof(trainingData));
+        int positives = train.Count(e => e.Correct);
+        double positiveWeight = config.BalanceClasses && positives > 0 ? (double)(train.Count - positives) / positives : 1.0;
+        reporter.Log($"split by prompt: {train.Count} train samples ({positives} correct) / {heldOut.Count} held-out samples ({heldOut.Count(e => e.Correct)} correct)");
+
+        var (baseModel, meta) = Checkpoint.LoadGpt(config.BaseCheckpoint, device);
+        var tokenizer = TokenizerRegistry.Resolve(meta.Tokenizer);
+        using var model = new RewardModel(baseModel).to(device);
+        var decay = model.parameters().Where(p => p.dim() >= 2).ToList();
+        var noDecay = model.parameters().Where(p => p.dim() < 2).ToList();
+        using var optimizer = optim.AdamW([
+            new AdamW.ParamGroup(decay, new AdamW.Options { LearningRate = config.LearningRate, weight_decay = config.WeightDecay }),
+            new AdamW.ParamGroup(noDecay, new AdamW.Options { LearningRate = config.LearningRate, weight_decay = 0 }),
+        ], config.LearningRate, weight_decay: config.WeightDecay);
+
+        // ALGO LOGIC: binary cross-entropy on (prompt, response, verdict).
+        var clock = Stopwatch.StartNew();
+        double windowLoss = 0; int windowSteps = 0; double lastLoss = double.NaN;
+        (double Auroc, double Accuracy, double Loss) held = (double.NaN, double.NaN, double.NaN);
+        int logEvery = Math.Max(1, Math.Min(20, config.Steps / 10));
+        for (int step = 0; step < config.Steps; step++)
+        {
+            ct.ThrowIfCancellationRequested();
+            double progress = (double)step / Math.Max(1, config.Steps);
+            double lr = config.LearningRate * (0.1 + 0.9 * 0.5 * (1 + Math.Cos(Math.PI * progress)));
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            model.train();
+            using (var scope = NewDisposeScope())
+            {
+                var batch = Enumerable.Range(0, config.BatchSize).Select(_ => train[rng.Next(train.Count)]).ToList();
+                var (tokens, last) = RewardModel.Encode(tokenizer, batch.Select(e => (e.Prompt, e.Response)).ToList(), model.Config.ContextLength, device);
+                var labels = tensor(batch.Select(e => e.Correct ? 1f : 0f).ToArray()).to(device);
+                var logits = model.call(tokens, last);                                                  // (B,)
+                var loss = functional.binary_cross_entropy_with_logits(logits, labels,
+                    pos_weights: tensor(new[] { (float)positiveWeight }).to(device));
+                optimizer.zero_grad();
+                loss.backward();
+                if (config.GradClip > 0) nn.utils.clip_grad_norm_(model.parameters(), config.GradClip);
+                optimizer.step();
+                lastLoss = loss.item<float>();
+            }
+            windowLoss += lastLoss; windowSteps++;
+            int done = step + 1;
+            if (done % logEvery == 0 || done == config.Steps)
+            {
+                reporter.Metric("train/loss", done, windowLoss / windowSteps);
+                reporter.Progress(0.95 * done / config.Steps, $"step {done}/{config.Steps} loss {windowLoss / windowSteps:F4}");
+                lastLoss = windowLoss / windowSteps;
+                windowLoss = 0; windowSteps = 0;
+            }
+            if (heldOut.Count > 0 && (done == config.Steps || (config.EvalEvery > 0 && done % config.EvalEvery == 0)))
+            {
+                held = Evaluate(model, tokenizer, heldOut, ct);
+                reporter.Metric("verifier/auroc", done, held.Auroc);
+                reporter.Metric("verifier/accuracy", done, held.Accuracy);
+                reporter.Metric("verifier/loss", done, held.Loss);
+                reporter.Log(string.Create(CultureInfo.InvariantCulture, $"step {done}: held-out AUROC {held.Auroc:F3}, accuracy {held.Accuracy:P1}, loss {held.Loss:F4}"));
+            }
+        }
+
+        var path = Path.Combine(Path.GetFullPath(runDirectory), "reward-model.safetensors");
+        Checkpoint.Save(path + ".tmp", model, new CheckpointMetadata(RewardModel.Architecture, model.Config.ToJson(), tokenizer.Name, config.Steps, configJson));
+        File.Move(path + ".tmp", path, overwrite: true);
+        reporter.Checkpoint(new CheckpointInfo(path, config.Steps, RewardModel.Architecture, tokenizer.Name, model.ParameterCount, IsFinal: true));
+        reporter.Log($"trained in {clock.Elapsed.TotalSeconds:F0} s; checkpoint {path}");
+        reporter.Progress(1, "done");
+        return new RewardModelResult(path, held.Auroc, held.Accuracy, lastLoss, train.Count, heldOut.Count,
+            heldOut.Count == 0 ? double.NaN : heldOut.Average(e => e.Correct ? 1.0 : 0.0));
+    }
+
+    /// <summary>Held-out AUROC (ties count ½), accuracy at P = 0.5 and mean BCE.</summary>
+    private static (double Auroc, double Accuracy, double Loss) Evaluate(RewardModel model, ITokenizer tokenizer, List<RewardExample> data, CancellationToken ct)
+    {
+        var scores = Score(model, tokenizer, data.Select(e => (e.Prompt, e.Response)).ToList(), ct);
+        var labels = data.Select(e => e.Correct).ToArray();
+        double loss = 0;
+        for (int i = 0; i < scores.Length; i++)
+            loss -= Math.Log(Math.Clamp(labels[i] ? scores[i] : 1 - scores[i], 1e-12, 1));
+        double accuracy = scores.Select((s, i) => (s >= 0.5) == labels[i] ? 1.0 : 0.0).Average();
+        return (Auroc(scores, labels), accuracy, loss / scores.Length);
+    }
+
+    /// <summary>P(correct) for each (prompt, response), batched, under no_grad.</summary>
+    public static double[] Score(RewardModel model, ITokenizer tokenizer, IReadOnlyList<(string Prompt, string Response)> items,
+        CancellationToken ct = default, int batchSize = 64)
+    {
+        model.eval();
+        using var noGrad = no_grad();
+        var result = new double[items.Count];
+        for (int i = 0; i < items.Count; i += batchSize)
+        {
+            ct.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var chunk = items.Skip(i).Take(batchSize).ToList();
+            var (tokens, last) = RewardModel.Encode(tokenizer, chunk, model.Config.ContextLength, model.Device);
+            var logits = model.call(tokens, last).cpu().data<float>().ToArray();
+            // Logistic in double: distinct logits stay distinct scores (no float saturation ties near 0 and 1).
+            for (int j = 0; j < logits.Length; j++) result[i + j] = 1.0 / (1.0 + Math.Exp(-(double)logits[j]));
+        }
+        return result;
+    }
+
+    /// <summary>Area under the ROC curve = P(score of a random positive > score of a random negative), ties ½
+    /// (Mann–Whitney with mid-ranks). NaN when one class is missing.</summary>
+    public static double Auroc(IReadOnlyList<double> scores, IReadOnlyList<bool> labels)
+    {
+        int n = scores.Count, pos = labels.Count(l => l), neg = n - pos;
+        if (pos == 0 || neg == 0) return double.NaN;
+        var order = Enumerable.Range(0, n).OrderBy(i => scores[i]).ToArray();
+        double rankSumPositives = 0;
+        for (int start = 0; start < n;)
+        {
+            int end = start;
+            while (end + 1 < n && scores[order[end + 1]] == scores[order[start]]) end++;
+            double midRank = (start + end) / 2.0 + 1; // 1-based
+            for (int q = start; q <= end; q++) if (labels[order[q]]) rankSumPositives += midRank;
+            start = end + 1;
+        }
+        return (rankSumPositives - pos * (pos + 1) / 2.0) / ((double)pos * neg);
+    }
+}
