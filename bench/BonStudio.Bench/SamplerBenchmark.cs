@@ -64,8 +64,8 @@ public sealed class SamplerBenchmark : IBenchmark
         };
         foreach (var (name, run) in cases)
         {
-            Time(() => run(options));                         // warm-up
-            Time(() => run(options with { UseKvCache = false }));
+            run(options with { MaxNewTokens = 4 });           // warm-up (JIT, allocator)
+            run(options with { MaxNewTokens = 4, UseKvCache = false });
             var cached = new List<double>(); var full = new List<double>();
             for (int r = 0; r < repeats; r++)
             {

@@ -79,6 +79,10 @@ public static class CalibrationJsonl
 
 public static class CalibrationMetrics
 {
+    /// <summary>The estimator, to show beside a number: "15 equal-width bins" / "10 equal-mass bins".</summary>
+    public static string DescribeBinning(int bins, Binning binning) =>
+        $"{bins} equal-{(binning == Binning.Width ? "width" : "mass")} bins";
+
     public static CalibrationReport Report(IReadOnlyList<CalibrationPair> pairs, int bins = 15, Binning binning = Binning.Width)
     {
         Validate(pairs);

@@ -7,6 +7,12 @@
 // (80/10/10), never on generation order, so train/validation/test are disjoint by construction and a given
 // question text stays in the same split even if templates are added later. Randomness comes from our own
 // SplitMix64 (System.Random's sequence is not a documented contract). Ids are the content hash.
+// Splits are disjoint by question text, not by arithmetic, as GSM8K's are: a test question is never a training
+// question, but it may need an arithmetic fact a training question needed too. Level 1 has only ~15 000
+// distinct one-step sums/differences, so a large training set covers most of them (in other words); from
+// level 2 on the space is millions of chains and overlaps are negligible. Splitting by the arithmetic instead
+// would turn level 1 into a test of generalising addition to unseen facts, which a small CPU-trained model
+// cannot learn in minutes, leaving no headroom for Best-of-N studies (tried and reverted, 2026-12-04).
 //
 // Answer format (the checker is strict): the answer is the text after the FIRST "####" up to the end of that
 // line, trimmed; it must be a plain run of decimal digits (no sign, no separators, no decimals). Leading zeros

@@ -359,7 +359,8 @@ public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
             "oracle" => new OracleVerifier(),
             "noisy-oracle" => request.Epsilon is >= 0 and <= 1 ? new NoisyOracleVerifier(request.Epsilon, request.Seed)
                 : throw new ArgumentException($"epsilon: {request.Epsilon} is not a flip probability in [0, 1]"),
-            "reward-model" => learned is not null && request.ModelId > 0 ? learned(request.ModelId)
+            "reward-model" => request.ModelId > 0
+                ? (learned ?? (id => EvaluationVerifiers.LoadRewardModel(new EvaluationStore(dbFactory), id, Training.Runtime.TorchRuntime.ResolveDevice("auto"))))(request.ModelId)
                 : throw new ArgumentException("reward-model re-scoring needs modelId (a learned verifier's model id)"),
             var v => throw new ArgumentException($"verifier: unknown value '{v}' (oracle, noisy-oracle, reward-model)"),
         };

@@ -33,6 +33,7 @@ public class CalibrationMetricsTests
         Assert.Equal(0.5, r.Bins[9].Accuracy!.Value, 12);
         Assert.Equal(0.6, r.Bins[6].Lo, 12);
         Assert.Equal(1.0, r.Bins[9].Hi);
+        Assert.Equal("10 equal-width bins", CalibrationMetrics.DescribeBinning(10, Binning.Width));
     }
 
     [Fact]

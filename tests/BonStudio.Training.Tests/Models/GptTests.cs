@@ -60,6 +60,24 @@ public class GptTests
     }
 
     [Fact]
+    public void Cache_grows_past_its_first_buffer_and_keeps_selected_rows()
+    {
+        using var model = NewModel(config: Tiny with { ContextLength = 160 });
+        using var tokens = randint(0, 20, [3, 150], dtype: ScalarType.Int64);
+        using var full = model.Forward(tokens, Positions(3, 150));
+        using var cache = model.NewCache();
+        using var first = model.Forward(tokens[.., ..50], Positions(3, 50), null, cache);
+        using var second = model.Forward(tokens[.., 50..100], Positions(3, 150)[.., 50..100], null, cache); // grows 64 → 128
+        Assert.True(second.allclose(full[.., 50..100], rtol: 1e-4, atol: 1e-5));
+        using var rows = tensor(new long[] { 2, 0 });
+        cache.SelectRows(rows);                                                                 // rows 1 leaves the batch
+        Assert.Equal(2, cache.Rows);
+        using var third = model.Forward(tokens.index_select(0, rows)[.., 100..150], Positions(2, 150)[.., 100..150], null, cache); // 128 → 256
+        Assert.Equal(150, cache.Length);
+        Assert.True(third.allclose(full.index_select(0, rows)[.., 100..150], rtol: 1e-4, atol: 1e-5));
+    }
+
+    [Fact]
     public void Left_padded_row_gives_the_same_logits_as_the_row_alone()
     {
         using var model = NewModel();

@@ -149,3 +149,26 @@ public class SamplerTests
         Assert.True(stopped.TokenIds.Length <= 4);
     }
 }
+
+[Collection("Torch")]
+public class CompletionLogProbsTests
+{
+    [Fact]
+    public void Scoring_sampled_completions_gives_the_sampler_logprobs_with_gradient()
+    {
+        using var model = GptTests.NewModel(seed: 13);
+        int[][] prompts = [[1, 5, 6, 7], [1, 4], [1, 9, 9, 9, 9, 9]];
+        var samples = new Sampler(model).Sample(prompts, new SamplingOptions { MaxNewTokens = 6, StopTokenIds = [2], Seed = 3 });
+        var completions = samples.Select(s => s.TokenIds).ToList();
+        var (perToken, mask) = CompletionLogProbs.PerToken(model, prompts, completions);
+        for (int b = 0; b < prompts.Length; b++)
+        {
+            Assert.Equal(completions[b].Length, mask[b].sum().item<long>());
+            for (int t = 0; t < completions[b].Length; t++) Assert.Equal(samples[b].TokenLogProbs[t], perToken[b, t].item<float>(), 1e-4);
+        }
+        using var sum = CompletionLogProbs.Sum(model, prompts, completions);
+        Assert.True(sum.requires_grad);
+        sum.sum().backward();
+        Assert.Contains(model.parameters(), p => p.grad is not null && p.grad.abs().sum().item<float>() > 0);
+    }
+}

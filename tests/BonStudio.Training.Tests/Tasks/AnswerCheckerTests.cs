@@ -167,6 +167,8 @@ public class AnswerCheckerTests
     [InlineData(@"10{,}080", "10080", true)]
     [InlineData(@"\begin{bmatrix} 1 \\ 2 \end{bmatrix}", @"\begin{pmatrix}1\\2\end{pmatrix}", true)]
     [InlineData("5 cm", "5", true)]
+    [InlineData("12 square inches", "12", true)]
+    [InlineData("3 pi", "3", false)]
     [InlineData(".5", "0.5", true)]
     [InlineData(@"x \in [-2, 7]", "[-2,7]", true)]
     [InlineData(@"4\text{ cm}^2", "4", true)]

@@ -75,7 +75,7 @@ public sealed partial class MathChecker : IAnswerChecker
     [GeneratedRegex(@"(?<=\S)\s*\\(?:text|textrm|mbox|mathrm)\s*\{\s*[A-Za-z][A-Za-z .]*\}\s*(?:\^\s*\{?\d\}?)?\s*$")]
     private static partial Regex TrailingTextUnit();
     [GeneratedRegex(@"\\(?:text|textrm|textbf|textit|mbox|mathrm|mathbf)\s*\{([^{}]*)\}")] private static partial Regex TextWrapper();
-    [GeneratedRegex(@"^([-+]?(?:\d[\d,]*)?\.?\d+)\s+(?:[A-Za-z]{2,}\.?\s*)+$")] private static partial Regex NumberWithUnitWords();
+    [GeneratedRegex(@"^([-+]?(?:\d[\d,]*)?\.?\d+)\s+(?:(?!(?:pi|sqrt|inf|infty|infinity|mod|log|ln|exp)\b)[A-Za-z]{2,}\.?\s*)+$")] private static partial Regex NumberWithUnitWords();
     [GeneratedRegex(@"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")] private static partial Regex ThousandsNumber();
     [GeneratedRegex(@"^([-+]?\d+)/([-+]?\d+)$")] private static partial Regex IntegerSlash();
     [GeneratedRegex(@"^\(([A-Za-z])\)$")] private static partial Regex ChoiceLetter();
