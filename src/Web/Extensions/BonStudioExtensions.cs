@@ -38,6 +38,7 @@ public static class BonStudioExtensions
         services.AddTransient<RunJob>();
         services.AddScoped<RunService>();
         services.AddBonStudioEvaluations();
+        services.AddBonStudioExperiments();
 
         // Hangfire storage in its own SQLite file (see BonStudioOptions.HangfireDatabasePath).
         services.AddHangfire((sp, config) =>
@@ -67,22 +68,24 @@ public static class BonStudioExtensions
     }
 
     /// <summary>Hangfire servers: one for the `default` queue, one for `train` with one worker per device.</summary>
-    public static IHostApplicationBuilder AddBonStudioWorkers(this IHostApplicationBuilder builder)
+    /// <param name="always">The `worker` verb: start the servers even when RunWorkers is false (that switch is for the web process).</param>
+    public static IHostApplicationBuilder AddBonStudioWorkers(this IHostApplicationBuilder builder, bool always = false)
     {
         var options = builder.Configuration.GetSection(nameof(BonStudioOptions)).Get<BonStudioOptions>() ?? new BonStudioOptions();
         builder.Services.AddHostedService<DeadRunSweeper>();
-        if (!options.RunWorkers) return builder;
+        if (!options.RunWorkers && !always) return builder;
         var queues = options.QueueList;
         var unknown = queues.Where(q => q is not (RunJob.DefaultQueue or RunJob.TrainQueue)).ToList();
         if (unknown.Count > 0) throw new InvalidOperationException($"BonStudioOptions:Queues: unknown queue(s) {string.Join(", ", unknown)} (known: default, train)");
-        if (queues.Contains(RunJob.DefaultQueue))
-        builder.Services.AddHangfireServer(o =>
-        {
-            o.ServerName = $"{RunEnvironment.WorkerName}:default";
-            o.Queues = [RunJob.DefaultQueue];
-            o.WorkerCount = Math.Max(1, options.DefaultWorkers);
-            o.SchedulePollingInterval = TimeSpan.FromSeconds(5);
-        });
+        // DefaultWorkers = 0: this process takes no light jobs (e.g. a GPU worker serving only `train`).
+        if (queues.Contains(RunJob.DefaultQueue) && options.DefaultWorkers > 0)
+            builder.Services.AddHangfireServer(o =>
+            {
+                o.ServerName = $"{RunEnvironment.WorkerName}:default";
+                o.Queues = [RunJob.DefaultQueue];
+                o.WorkerCount = options.DefaultWorkers;
+                o.SchedulePollingInterval = TimeSpan.FromSeconds(5);
+            });
         if (queues.Contains(RunJob.TrainQueue))
         builder.Services.AddHangfireServer(o =>
         {
@@ -151,6 +154,7 @@ public static class BonStudioExtensions
         app.MapModelsApi();
         app.MapEvaluationsApi();
         app.MapImportsApi();
+        app.MapExperimentsApi();
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
             Authorization = [new SignedInDashboardAuthorization()],

@@ -23,10 +23,11 @@ public sealed class BonStudioOptions
     /// if Hangfire creates its tables first in the same file, EF's schema creation can misbehave.</summary>
     public string? HangfireDatabasePath { get; set; }
 
-    /// <summary>Whether this process runs Hangfire servers at all (false = UI/API only; use `worker` elsewhere).</summary>
+    /// <summary>Whether the web process runs Hangfire servers (false = UI/API only; start `worker` processes instead).
+    /// The `worker` verb always runs them.</summary>
     public bool RunWorkers { get; set; } = true;
 
-    /// <summary>Workers on the light `default` queue.</summary>
+    /// <summary>Workers on the light `default` queue (0 = none in this process).</summary>
     public int DefaultWorkers { get; set; } = 1;
 
     /// <summary>Workers on the `train` queue; 0 = one per device (CUDA devices, or 1 on CPU).</summary>
