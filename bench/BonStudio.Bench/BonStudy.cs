@@ -10,6 +10,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using BonStudio.Training.FineTuning;
+using BonStudio.Training.Metrics;
 using BonStudio.Training.Models;
 using BonStudio.Training.Runtime;
 using BonStudio.Training.Sampling;
@@ -23,12 +24,18 @@ namespace BonStudio.Bench;
 /// <summary>The study's knobs. Defaults are the "default size" (about an hour on a quiet 2-core CPU with the small base).</summary>
 public sealed record StudyOptions
 {
+    /// <summary>Base "gpt" checkpoint; empty = train one here with SftRun (the Base* preset below) into out/base.</summary>
     public string Base { get; init; } = "";
+    public int BaseLayers { get; init; } = 2;
+    public int BaseDim { get; init; } = 64;
+    public int BaseSteps { get; init; } = 1500;
     public string Out { get; init; } = "studies/bon/runs/default";
     public string Methods { get; init; } = "sft,rl,bon-sft,bon-rl-v,bon-rl-s,bon-rlb,bon-rlb-p";
     public int Seeds { get; init; } = 3;
+    /// <summary>First seed this process runs (seeds FirstSeed..Seeds): several processes can share one out dir, one seed each.</summary>
+    public int FirstSeed { get; init; } = 1;
     /// <summary>Fine-tuning steps per run (matched budget: Steps × PromptsPerStep × N samples for every method).</summary>
-    public int Steps { get; init; } = 40;
+    public int Steps { get; init; } = 30;
     public int PromptsPerStep { get; init; } = 8;
     public int N { get; init; } = 8;
     public int NPrime { get; init; } = 4;
@@ -40,15 +47,17 @@ public sealed record StudyOptions
     /// <summary>oracle, noisy-oracle or reward-model (trained here on the base model's samples).</summary>
     public string Verifier { get; init; } = "reward-model";
     public double Epsilon { get; init; } = 0.1;
-    public int RmPrompts { get; init; } = 300;
+    public int RmPrompts { get; init; } = 200;
     public int RmSamples { get; init; } = 8;
-    public int RmSteps { get; init; } = 300;
+    public int RmSteps { get; init; } = 200;
     public int TestProblems { get; init; } = 100;
     public int TestN { get; init; } = 32;
     /// <summary>Temperatures at which the BASE model is also evaluated (prediction 4: best temperature vs N).</summary>
     public string BaseTemperatures { get; init; } = "0.6,0.8,1.0,1.2";
     public int Threads { get; init; } = 2;
     public string Device { get; init; } = "auto";
+    /// <summary>Only summarise what out/ already holds (finished evaluations); train and evaluate nothing.</summary>
+    public bool SummaryOnly { get; init; } = false;
 }
 
 public sealed class BonStudy : IBenchmark
@@ -64,7 +73,6 @@ public sealed class BonStudy : IBenchmark
     public Task RunAsync(string[] args)
     {
         var o = Parse(args);
-        if (!File.Exists(o.Base)) throw new FileNotFoundException($"bon-study: base checkpoint '{o.Base}' does not exist (base=<path>).");
         Directory.CreateDirectory(o.Out);
         var device = TorchRuntime.ResolveDevice(o.Device);
         TorchRuntime.SetThreads(o.Threads);
@@ -74,6 +82,30 @@ public sealed class BonStudy : IBenchmark
         void Say(string m) { var line = $"[{DateTime.UtcNow:HH:mm:ss}] {m}"; Console.WriteLine(line); log.WriteLine(line); }
         Say($"bon-study: {JsonSerializer.Serialize(o)}");
         var test = MiniMath.Generate("test", o.TestProblems, levels, seed: 0);
+
+        if (o.SummaryOnly)
+        {
+            var cached = SummaryFromCache(o, ks);
+            File.WriteAllText(Path.Combine(o.Out, "summary.md"), cached);
+            Console.WriteLine(cached);
+            return Task.CompletedTask;
+        }
+
+        // 0. Base model: given, or trained here with the `sft` run kind (resumable in out/base).
+        if (string.IsNullOrEmpty(o.Base))
+        {
+            var sft = new SftConfig
+            {
+                Layers = o.BaseLayers, EmbeddingDim = o.BaseDim, Heads = 4, Steps = o.BaseSteps, BatchSize = 32, Levels = levels,
+                LearningRate = 3e-3, WarmupSteps = 50, EvalEvery = 500, CheckpointEvery = 250, TestProblems = 200, ValidationProblems = 100,
+                TrainProblems = 50_000, LogEvery = 50, Threads = o.Threads, Device = o.Device, Seed = 1,
+            };
+            Say($"base: training with SftRun {JsonSerializer.Serialize(sft)}");
+            var baseResult = SftRun.Execute(sft, Path.Combine(o.Out, "base"), new ConsoleReporter(output: TextWriter.Null));
+            Say($"base: greedy test accuracy {baseResult.TestAccuracy:P1}, temperature-1 {baseResult.TestAccuracyTemperatureOne:P1}; {baseResult.FinalCheckpointPath}");
+            o = o with { Base = baseResult.FinalCheckpointPath };
+        }
+        if (!File.Exists(o.Base)) throw new FileNotFoundException($"bon-study: base checkpoint '{o.Base}' does not exist (base=<path>).");
 
         // 1. Verifier. The reward model learns from the base model's own samples on training prompts.
         string rmPath = Path.Combine(Path.GetFullPath(o.Out), "rm", "reward-model.safetensors");
@@ -90,7 +122,8 @@ public sealed class BonStudy : IBenchmark
             Say($"reward model: {data.Count} samples, {data.Average(d => d.Correct ? 1.0 : 0.0):P1} correct; training {o.RmSteps} steps");
             var rm = RewardModelRun.Execute(new RewardModelConfig { BaseCheckpoint = o.Base, Steps = o.RmSteps, Threads = o.Threads, Device = o.Device, EvalEvery = 0 },
                 data, Path.Combine(o.Out, "rm"), new ConsoleReporter(output: TextWriter.Null));
-            File.WriteAllText(Path.Combine(o.Out, "rm", "result.json"), JsonSerializer.Serialize(rm));
+            File.WriteAllText(Path.Combine(o.Out, "rm", "result.json"), JsonSerializer.Serialize(rm,
+                new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
             Say($"reward model: held-out AUROC {rm.HeldOutAuroc:F3}, accuracy {rm.HeldOutAccuracy:P1} (held-out positive rate {rm.HeldOutPositiveRate:P1})");
         }
         IDisposableVerifier MakeVerifier() => BonFineTune.MakeVerifier(VerifierConfig(o, rmPath), device);
@@ -104,10 +137,11 @@ public sealed class BonStudy : IBenchmark
         }
 
         // 3. Fine-tune every method × seed, then evaluate its final checkpoint.
-        foreach (var method in o.Methods.Split(','))
+        // Seed-major order: an interrupted study still has complete seeds for every method.
+        foreach (var method in o.Methods.Split(',')) evals[method] = [];
+        for (int seed = o.FirstSeed; seed <= o.Seeds; seed++)
         {
-            evals[method] = [];
-            for (int seed = 1; seed <= o.Seeds; seed++)
+            foreach (var method in o.Methods.Split(','))
             {
                 var runDir = Path.Combine(o.Out, "runs", method, $"seed{seed}");
                 var finalPath = Path.Combine(runDir, BonFineTune.CheckpointFolder, $"step-{o.Steps:D7}.safetensors");
@@ -154,13 +188,32 @@ public sealed class BonStudy : IBenchmark
         PromptsPerStep = o.PromptsPerStep,
         Levels = levels,
         ValidationEvery = 0,          // validation once at the end (the test split is never used for choices)
-        ValidationProblems = 48,
-        ValidationSamples = 16,
+        ValidationProblems = 24,
+        ValidationSamples = 8,
         CheckpointEvery = Math.Max(1, o.Steps / 2),
         Seed = seed,                  // the same seed for every method: identical prompts per step across methods
         Threads = o.Threads,
         Device = o.Device,
     };
+
+    /// <summary>The summary of the finished evaluations in out/evals (complete seeds only, so methods stay comparable).</summary>
+    private static string SummaryFromCache(StudyOptions o, int[] ks)
+    {
+        var dir = Path.Combine(o.Out, "evals");
+        ModelEval? Read(string name) => File.Exists(Path.Combine(dir, $"{name}.json"))
+            ? JsonSerializer.Deserialize<ModelEval>(File.ReadAllText(Path.Combine(dir, $"{name}.json"))) : null;
+        var methods = o.Methods.Split(',');
+        int completeSeeds = 0;
+        while (completeSeeds < o.Seeds && methods.All(m => Read($"{m}-seed{completeSeeds + 1}") is not null)) completeSeeds++;
+        var evals = new Dictionary<string, List<ModelEval>>();
+        if (Read($"base@T{o.Temperature.ToString(CultureInfo.InvariantCulture)}") is { } b) evals["base"] = [b];
+        foreach (var m in methods)
+        {
+            var list = Enumerable.Range(1, Math.Max(1, completeSeeds)).Select(s => Read($"{m}-seed{s}")).Where(e => e is not null).Select(e => e!).ToList();
+            if (list.Count > 0) evals[m] = list;
+        }
+        return $"(partial: {completeSeeds} complete seed(s) of {o.Seeds})\n\n" + Summarise(o with { Seeds = Math.Max(1, completeSeeds) }, ks, evals);
+    }
 
     /// <summary>Evaluates one checkpoint on the test problems (n samples each), cached as JSON in out/evals.</summary>
     private static ModelEval EvaluateCached(StudyOptions o, string name, string checkpoint, IReadOnlyList<MathProblem> test, double temperature,
@@ -173,21 +226,22 @@ public sealed class BonStudy : IBenchmark
         var tokenizer = TokenizerRegistry.Resolve(meta.Tokenizer);
         using var verifier = makeVerifier();
         var prompts = new List<PromptEval>();
+        var allKs = Enumerable.Range(1, o.TestN).ToArray();
         // Sampling seeds depend only on the prompt chunk: every model sees the same random numbers (less noise in differences).
         foreach (var (problem, texts) in SampleMany(model, tokenizer, test, o.TestN, temperature, o.MaxNewTokens, streamSeed: 4242))
         {
             var correct = texts.Select(t => MiniMath.IsCorrect(t, problem.Answer)).ToArray();
             var scores = verifier.Score(texts.Select((t, i) => new VerifierInput($"{problem.Id}@test", MiniMath.Prompt(problem), i, t, correct[i])).ToList());
-            var (pass, bon) = BonFineTune.PromptCurves(correct, scores, ks);
+            var (pass, bon) = BonFineTune.PromptCurves(correct, scores, allKs); // every k = 1..n, for the curves
             var (distinct, entropy) = BonFineTune.AnswerDiversity(texts);
             prompts.Add(new PromptEval(problem.Id, problem.Level, pass, bon, correct.Average(c => c ? 1.0 : 0.0), distinct, entropy));
         }
         model.Dispose();
-        var eval = new ModelEval(name, temperature, ks, prompts);
+        var eval = new ModelEval(name, temperature, allKs, prompts);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, JsonSerializer.Serialize(eval));
-        say($"  {name}: " + string.Join(", ", ks.Select((k, j) => string.Create(CultureInfo.InvariantCulture,
-            $"pass@{k} {prompts.Average(p => p.PassAtK[j]):F3} BoN@{k} {prompts.Average(p => p.BonAtK[j]):F3}"))));
+        say($"  {name}: " + string.Join(", ", ks.Select(k => string.Create(CultureInfo.InvariantCulture,
+            $"pass@{k} {prompts.Average(p => p.PassAtK[k - 1]):F3} BoN@{k} {prompts.Average(p => p.BonAtK[k - 1]):F3}"))));
         return eval;
     }
 
@@ -212,20 +266,12 @@ public sealed class BonStudy : IBenchmark
 
     // ---- summary ---------------------------------------------------------------------------------------------
 
-    /// <summary>Mean and 95% half-width (Student t) of values.</summary>
+    /// <summary>Mean and 95% half-width (Student t, the metrics module's MeanInterval) of values; NaN half-width for one value.</summary>
     private static (double Mean, double Half) Interval(IReadOnlyList<double> v)
     {
-        double mean = v.Average();
-        if (v.Count < 2) return (mean, double.NaN);
-        double sd = Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Count - 1));
-        return (mean, T975(v.Count - 1) * sd / Math.Sqrt(v.Count));
+        var m = MeanInterval.Of(v);
+        return (m.Mean, m.HalfWidth ?? double.NaN);
     }
-
-    private static double T975(int df) => df switch
-    {
-        1 => 12.706, 2 => 4.303, 3 => 3.182, 4 => 2.776, 5 => 2.571, 6 => 2.447, 7 => 2.365, 8 => 2.306, 9 => 2.262, 10 => 2.228,
-        <= 20 => 2.086, <= 30 => 2.042, <= 60 => 2.000, <= 120 => 1.980, _ => 1.960,
-    };
 
     private static string Fmt((double Mean, double Half) x) =>
         double.IsNaN(x.Half) ? x.Mean.ToString("F3", CultureInfo.InvariantCulture)
@@ -247,8 +293,8 @@ public sealed class BonStudy : IBenchmark
             (double, double) Stat(Func<ModelEval, IEnumerable<double>> perPrompt) =>
                 isBase ? Interval(perPrompt(list[0]).ToList()) : Interval(list.Select(e => perPrompt(e).Average()).ToList());
             sb.Append($"| {name} |");
-            for (int j = 0; j < ks.Length; j++) sb.Append($" {Fmt(Stat(e => e.Prompts.Select(p => p.BonAtK[j])))} |");
-            for (int j = 0; j < ks.Length; j++) sb.Append($" {Fmt(Stat(e => e.Prompts.Select(p => p.PassAtK[j])))} |");
+            for (int j = 0; j < ks.Length; j++) sb.Append($" {Fmt(Stat(e => e.Prompts.Select(p => p.BonAtK[ks[j] - 1])))} |");
+            for (int j = 0; j < ks.Length; j++) sb.Append($" {Fmt(Stat(e => e.Prompts.Select(p => p.PassAtK[ks[j] - 1])))} |");
             sb.Append($" {Fmt(Stat(e => e.Prompts.Select(p => (double)p.Distinct)))} |");
             sb.AppendLine($" {Fmt(Stat(e => e.Prompts.Select(p => p.Entropy)))} |");
         }
@@ -265,7 +311,7 @@ public sealed class BonStudy : IBenchmark
             {
                 int seeds = Math.Min(list.Count, evals[baseline].Count);
                 sb.Append($"| {name} |");
-                foreach (var pick in new Func<PromptEval, int, double>[] { (p, j) => p.BonAtK[j], (p, j) => p.PassAtK[j] })
+                foreach (var pick in new Func<PromptEval, int, double>[] { (p, j) => p.BonAtK[ks[j] - 1], (p, j) => p.PassAtK[ks[j] - 1] })
                     for (int j = 0; j < ks.Length; j++)
                     {
                         if (ks[j] < 4) continue;
@@ -287,22 +333,22 @@ public sealed class BonStudy : IBenchmark
             sb.AppendLine();
             sb.Append("| T |"); foreach (var k in ks) sb.Append($" BoN@{k} |"); foreach (var k in ks) sb.Append($" pass@{k} |"); sb.AppendLine();
             sb.Append("|---|"); foreach (var _ in ks) sb.Append("---|---|"); sb.AppendLine();
-            var bonBest = ks.Select((_, j) => tempEvals.Max(e => e.Prompts.Average(p => p.BonAtK[j]))).ToArray();
-            var passBest = ks.Select((_, j) => tempEvals.Max(e => e.Prompts.Average(p => p.PassAtK[j]))).ToArray();
+            var bonBest = ks.Select((_, j) => tempEvals.Max(e => e.Prompts.Average(p => p.BonAtK[ks[j] - 1]))).ToArray();
+            var passBest = ks.Select((_, j) => tempEvals.Max(e => e.Prompts.Average(p => p.PassAtK[ks[j] - 1]))).ToArray();
             foreach (var e in tempEvals)
             {
                 sb.Append(string.Create(inv, $"| {e.Temperature} |"));
-                for (int j = 0; j < ks.Length; j++) { double v = e.Prompts.Average(p => p.BonAtK[j]); sb.Append(v == bonBest[j] ? $" **{v:F3}** |" : $" {v:F3} |"); }
-                for (int j = 0; j < ks.Length; j++) { double v = e.Prompts.Average(p => p.PassAtK[j]); sb.Append(v == passBest[j] ? $" **{v:F3}** |" : $" {v:F3} |"); }
+                for (int j = 0; j < ks.Length; j++) { double v = e.Prompts.Average(p => p.BonAtK[ks[j] - 1]); sb.Append(v == bonBest[j] ? $" **{v:F3}** |" : $" {v:F3} |"); }
+                for (int j = 0; j < ks.Length; j++) { double v = e.Prompts.Average(p => p.PassAtK[ks[j] - 1]); sb.Append(v == passBest[j] ? $" **{v:F3}** |" : $" {v:F3} |"); }
                 sb.AppendLine();
             }
         }
 
         // Where the weight goes: mean Σ_j |a_j| per prompt by failure-rate bin (pooled over steps and seeds).
         sb.AppendLine();
-        sb.AppendLine("Weight mass by prompt failure rate p̂ = 1 − c/n during training (mean Σ|a_j| per prompt; pooled over steps and seeds):");
+        sb.AppendLine("Weight mass by prompt failure rate p̂ = 1 − c/n during training (mean Σ|a_j| per prompt, prompts with at least one correct sample; pooled over steps and seeds):");
         sb.AppendLine();
-        sb.AppendLine("| method | p̂∈[0,.2) | [.2,.4) | [.4,.6) | [.6,.8) | [.8,1] | share of prompts with p̂ = 1 |");
+        sb.AppendLine("| method | p̂∈[0,.2) | [.2,.4) | [.4,.6) | [.6,.8) | [.8,1) | share of prompts with p̂ = 1 (no correct sample) |");
         sb.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var method in o.Methods.Split(','))
         {
@@ -313,7 +359,7 @@ public sealed class BonStudy : IBenchmark
             sb.Append($"| {method} |");
             for (int b = 0; b < 5; b++)
             {
-                var inBin = rows.Where(r => BonFineTune.FailureBin(r.P) == b).ToList();
+                var inBin = rows.Where(r => r.P < 1.0 && BonFineTune.FailureBin(r.P) == b).ToList(); // p̂ = 1 has no signal: own column
                 sb.Append(inBin.Count == 0 ? " – |" : string.Create(inv, $" {inBin.Average(r => r.Abs):F4} (n={inBin.Count}) |"));
             }
             sb.AppendLine(string.Create(inv, $" {rows.Count(r => r.P == 1.0) / (double)rows.Count:P0} |"));

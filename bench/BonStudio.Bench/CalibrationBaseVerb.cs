@@ -15,7 +15,7 @@ namespace BonStudio.Bench;
 public sealed class CalibrationBaseVerb : IBenchmark
 {
     public string Name => "calib-base";
-    public string Description => "train the calibration study's base GPT: calib-base out=<dir> [steps= layers= dim= ctx= batch= lr= seed= threads= problems=]";
+    public string Description => "train the calibration study's base GPT: calib-base out=<dir> [steps= layers= dim= ctx= batch= lr= seed= threads= problems= levels= init=<ckpt>]";
 
     public Task RunAsync(string[] args)
     {
@@ -33,12 +33,14 @@ public sealed class CalibrationBaseVerb : IBenchmark
         var tokenizer = CharTokenizer.Instance;
         var config = new GptConfig { VocabSize = tokenizer.VocabSize, ContextLength = ctx, Layers = layers, Heads = 4, EmbeddingDim = dim };
         using var model = new Gpt(config).to(device);
+        var init = a.Get("init", "");
+        if (init.Length > 0) Checkpoint.LoadInto(model, init); // continue training an earlier base (same shape)
         var train = MiniMath.Generate("train", problems, levels, seed).Select(p => new TrainingPair(MiniMath.Prompt(p), MiniMath.Completion(p))).ToList();
         var reporter = new ConsoleReporter();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         LikelihoodTrainer.Train(model, tokenizer, train, new LikelihoodTrainingOptions
         {
-            Steps = steps, BatchSize = batch, LearningRate = lr, MinLearningRate = lr / 20, WarmupSteps = 100, WeightDecay = 0.1, Seed = seed, LogEvery = 50,
+            Steps = steps, BatchSize = batch, LearningRate = lr, MinLearningRate = lr / 20, WarmupSteps = init.Length > 0 ? 10 : 100, WeightDecay = 0.1, Seed = seed, LogEvery = 50,
         }, reporter, "train", (done, total) =>
         {
             if (done % 50 == 0) Console.WriteLine($"step {done}/{total} loss {reporter.Metrics.LastOrDefault(m => m.Name == "train/loss").Value:F4} {clock.Elapsed.TotalSeconds:F0}s");

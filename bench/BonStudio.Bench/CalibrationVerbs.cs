@@ -102,6 +102,7 @@ public sealed class CalibrationReportVerb : IBenchmark
         }
         Directory.CreateDirectory(outDir);
         Console.WriteLine(CalibrationFigures.Table(curves));
+        Console.WriteLine(CalibrationFigures.SeedTable(curves));
         Console.WriteLine(CalibrationFigures.ReliabilityTable(curves, bins));
         var svg = Path.Combine(outDir, a.Get("name", "reliability") + ".svg");
         File.WriteAllText(svg, CalibrationFigures.ReliabilitySvg(curves, bins, a.Get("title", "Reliability (equal-width bins)")));
@@ -123,6 +124,26 @@ public static class CalibrationFigures
         {
             var s = CalibrationSummary.Of(label, records);
             sb.AppendLine(CultureInfo.InvariantCulture, $"| {label} | {s.Count} | {s.Accuracy:F3} | {s.MeanConfidence:F3} | {s.Ece15:F3} | {BonStudio.Training.Metrics.CalibrationMetrics.Ece(Pairs(records), 15, BonStudio.Training.Metrics.Binning.Mass):F3} | {s.Mce15:F3} | {s.Brier:F3} | {(double.IsNaN(s.Auroc) ? "—" : s.Auroc.ToString("F3", CultureInfo.InvariantCulture))} |");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Mean ± sample standard deviation over runs (curves named run/source), grouped by source.</summary>
+    public static string SeedTable(IEnumerable<(string Label, List<CalibrationRecord> Records)> curves)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder("| source | runs | accuracy | mean conf. | ECE (15 equal-width) | Brier | AUROC |\n|---|---|---|---|---|---|---|\n");
+        foreach (var g in curves.GroupBy(c => c.Label[(c.Label.IndexOf('/') + 1)..]))
+        {
+            var s = g.Select(c => CalibrationSummary.Of(g.Key, c.Records)).ToList();
+            string F(Func<CalibrationSummary, double> f)
+            {
+                var v = s.Select(f).Where(double.IsFinite).ToList();
+                if (v.Count == 0) return "—";
+                double m = v.Average(), sd = v.Count > 1 ? Math.Sqrt(v.Sum(x => (x - m) * (x - m)) / (v.Count - 1)) : 0;
+                return string.Create(inv, $"{m:F3} ± {sd:F3}");
+            }
+            sb.AppendLine(string.Create(inv, $"| {g.Key} | {s.Count} | {F(x => x.Accuracy)} | {F(x => x.MeanConfidence)} | {F(x => x.Ece15)} | {F(x => x.Brier)} | {F(x => x.Auroc)} |"));
         }
         return sb.ToString();
     }

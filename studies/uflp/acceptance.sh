@@ -9,7 +9,7 @@
 #        so rebuilding the repo does not disturb running jobs)
 set -euo pipefail
 BIN=${1:?bench bin dir}; OUT=${2:?out dir}; mkdir -p "$OUT"
-run() { nice -n 10 dotnet "$BIN/BonStudio.Bench.dll" rl-run "$@" | grep RESULT; }
+run() { nice -n 10 dotnet "$BIN/BonStudio.Bench.dll" rl-run "$@" | grep RESULT || echo "FAILED $*"; }
 ddqn() { for s in "$@"; do run Env=deepsea EnvSize=20 Agent=ddqn Uflp=false TrainEvery=10 BudgetSteps=300000 EvalEvery=5000 Seed=$s out="$OUT/ddqn_s$s"; done; }
 ddqn 1 3 5 > "$OUT/ddqn_a.txt" &
 ddqn 2 4 > "$OUT/ddqn_b.txt" &

@@ -1,5 +1,6 @@
 // One browser test in Debian's chromium (never a downloaded browser): create a tiny sft run through the generated
-// form (after seeing a field-named validation message) and watch its page until the run has finished.
+// form (after seeing a field-named validation message) and watch its page: the loss chart grows while it trains
+// (no reload) until the run has finished.
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
@@ -32,7 +33,8 @@ public class BrowserTests
             // Arrange: the New run form for sft, once the circuit is interactive (earlier clicks would be lost).
             await page.GotoAsync(new Uri(baseAddress, "runs/new?kind=sft").ToString());
             await page.WaitForSelectorAsync("[data-page='new-run'][data-interactive='true']");
-            Assert.Equal("2000", await page.InputValueAsync("#cfg-steps")); // the default preset is prefilled
+            var preset = new BonStudio.Training.FineTuning.SftConfig();
+            Assert.Equal(preset.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture), await page.InputValueAsync("#cfg-steps")); // the default preset is prefilled
 
             // An invalid value shows a message naming the field and blocks the launch.
             await page.FillAsync("#cfg-steps", "-1");
@@ -40,7 +42,7 @@ public class BrowserTests
             await Assertions.Expect(page.Locator("#launch-run")).ToBeDisabledAsync();
 
             // Act: a tiny config, a name with markup (must show as text), launch.
-            foreach (var (field, value) in TinyRuns.SftConfig())
+            foreach (var (field, value) in TinyRuns.SftConfig(steps: 60))
             {
                 if (value is System.Text.Json.Nodes.JsonArray list) await page.FillAsync($"#cfg-{field}", string.Join(", ", list));
                 else if (field != "evalTemperatureOne") await page.FillAsync($"#cfg-{field}", value!.ToString());
@@ -52,7 +54,23 @@ public class BrowserTests
             // Assert: the run page follows the run until it has finished, without a reload.
             await page.WaitForURLAsync(new Regex(@"/runs/\d+$"));
             await page.WaitForSelectorAsync("[data-page='run-detail'][data-interactive='true']");
-            await page.WaitForSelectorAsync("[data-page='run-detail'][data-run-status='succeeded']", new() { Timeout = 120_000 });
+            // While it trains, the loss chart grows without a reload: record (status, points) until it has finished.
+            var seen = new List<(string Status, int Points)>();
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (DateTime.UtcNow < deadline)
+            {
+                var status = await page.GetAttributeAsync("[data-page='run-detail']", "data-run-status") ?? "";
+                var chart = page.Locator("[data-metric='train/loss']");
+                var points = await chart.CountAsync() == 0 ? 0 : int.Parse(await chart.GetAttributeAsync("data-points") ?? "0");
+                seen.Add((status, points));
+                if (status is "succeeded" or "failed" or "cancelled") break;
+                await Task.Delay(150);
+            }
+            Assert.Equal("succeeded", seen[^1].Status);
+            var whileRunning = seen.Where(s => s.Status == "running" && s.Points > 0).Select(s => s.Points).Distinct().ToList();
+            Assert.True(whileRunning.Count >= 1, "the chart should show points while the run is still running: " + string.Join(" ", seen));
+            Assert.True(seen[^1].Points > whileRunning.Min(), "the chart should keep growing: " + string.Join(" ", seen));
+            Assert.Equal(60, seen[^1].Points);
             await Assertions.Expect(page.Locator("[data-metric='train/loss']")).ToBeVisibleAsync();
             await Assertions.Expect(page.Locator("[data-metric='train/loss'] svg").First).ToBeVisibleAsync();
             await Assertions.Expect(page.Locator("[data-final-metric='test/accuracy']")).ToBeVisibleAsync();

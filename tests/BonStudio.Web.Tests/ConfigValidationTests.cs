@@ -89,3 +89,47 @@ public class ConfigValidationTests
         Assert.Null(uflp.Minimum); // [Range(typeof(bool), ...)] is not a numeric range
     }
 }
+
+public class RunKindCatalogTests
+{
+    [Fact]
+    public void EveryKindsDefaultPresetIsValidAndEveryParameterHasAFormField()
+    {
+        var kinds = new RunKindRegistry(RunKindRegistry.DiscoverTypes().Select(t => (IRunKind)Activator.CreateInstance(t)!));
+        var binder = new RunConfigBinder(kinds);
+        Assert.Contains(kinds.All, k => k.Name == "sft");
+        foreach (var kind in kinds.All)
+        {
+            var preset = RunConfigBinder.ToJsonObject(kind.CreateDefaultConfig());
+            var bound = binder.Bind(kind.Name, preset);
+            Assert.True(bound.IsValid, $"{kind.Name}: {string.Join("; ", bound.ErrorLines)}");
+            Assert.Equal(binder.Bind(kind.Name, new JsonObject()).CanonicalJson, bound.CanonicalJson);
+            // The generated form can edit every parameter the config has (nothing silently left at its default).
+            Assert.Equal(preset.Select(p => p.Key).Order(), ConfigSchema.Fields(kind.ConfigType).Select(f => f.JsonName).Order());
+            Assert.All(ConfigSchema.Fields(kind.ConfigType), f => Assert.False(string.IsNullOrWhiteSpace(f.Help), $"{kind.Name}.{f.JsonName} has no help text"));
+        }
+    }
+}
+
+public class CommandLineDispatchTests
+{
+    [Theory]
+    [InlineData(new string[0], true)]
+    [InlineData(new[] { "serve" }, true)]
+    [InlineData(new[] { "--urls", "http://127.0.0.1:5001" }, true)]
+    [InlineData(new[] { "--data-dir", "/tmp/x", "serve" }, true)]
+    [InlineData(new[] { "run", "examples/sft-tiny.json" }, false)]
+    [InlineData(new[] { "--data-dir", "/tmp/x", "run", "examples/sft-tiny.json" }, false)]
+    [InlineData(new[] { "--data-dir=/tmp/x", "runs", "list" }, false)]
+    [InlineData(new[] { "--help" }, false)]
+    public void The_first_verb_decides_between_serving_and_running_a_command(string[] args, bool serve)
+    {
+        Assert.Equal(serve, BonStudio.Web.Cli.BonStudioCli.IsServe(args));
+    }
+
+    [Fact]
+    public void The_serve_verb_is_not_passed_to_the_web_host()
+    {
+        Assert.Equal(["--data-dir", "/tmp/x", "--urls", "u"], BonStudio.Web.Cli.BonStudioCli.ServeArgs(["--data-dir", "/tmp/x", "serve", "--urls", "u"]));
+    }
+}

@@ -57,6 +57,8 @@ public class RunsApiTests
         var since = (await http.GetFromJsonAsync<List<MetricSeries>>($"/api/runs/{created.Id}/metrics?name=eval/return&afterStep={evalReturn.Points[0].Step}", Json))!;
         Assert.Equal(evalReturn.Points.Count - 1, Assert.Single(since).Points.Count);
 
+        var raw = JsonNode.Parse(await http.GetStringAsync($"/api/runs/{created.Id}"))!;
+        Assert.EndsWith("Z", raw["createdAt"]!.GetValue<string>()); // times are UTC and say so
         var log = (await http.GetFromJsonAsync<List<LogLine>>($"/api/runs/{created.Id}/log", Json))!;
         Assert.Contains(log, l => l.Message.Contains("on cpu"));
 
@@ -106,28 +108,41 @@ public class RunsApiTests
         Assert.Contains(models.Items, m => m.Id == final.Id && m.ProducedByRunId == created.Id);
     }
 
-    [Theory]
-    [InlineData("""{"kind": "sft", "config": {"steps": -1}}""", "config.steps")]
-    [InlineData("""{"kind": "sft", "config": {"embeddingDim": 30, "heads": 4}}""", "config.embeddingDim")]
-    [InlineData("""{"kind": "nope", "config": {}}""", "kind")]
-    [InlineData("""{"kind": "rl"}""", "config")]
-    [InlineData("""{"kind": "rl", "config": {"budgetSteps": -10}}""", "config.budgetSteps")]
-    [InlineData("""{"kind": "rl", "config": {"budgetStep": 1000}}""", "config.budgetStep")]
-    [InlineData("""{"kind": "rl", "config": {"device": null}}""", "config.device")]
-    public async Task InvalidConfigsGet400NamingTheFieldAndNothingIsQueued(string body, string field)
+    public static readonly (string Body, string Field)[] InvalidRequests =
+    [
+        ("""{"kind": "sft", "config": {"steps": -1}}""", "config.steps"),
+        ("""{"kind": "sft", "config": {"embeddingDim": 30, "heads": 4}}""", "config.embeddingDim"),
+        ("""{"kind": "nope", "config": {}}""", "kind"),
+        ("""{"config": {"steps": 5}}""", "kind"),
+        ("""{"kind": "rl"}""", "config"),
+        ("""{"kind": "rl", "config": {"budgetSteps": -10}}""", "config.budgetSteps"),
+        ("""{"kind": "rl", "config": {"budgetStep": 1000}}""", "config.budgetStep"),
+        ("""{"kind": "rl", "config": {"device": null}}""", "config.device"),
+        ("""{"kind": "rl", "config": "fast"}""", "config"),
+        ("""{"kind": "rl", "config": {}, "priority": "high"}""", "priority"),
+        ("""{"kind": "rl", "config": {}, "tags": "a,b"}""", "tags"),
+        ("""{"kind": "rl", "config": {""", "body"),
+    ];
+
+    [Fact]
+    public async Task InvalidRequestsGet400NamingTheFieldAndNothingIsQueued()
     {
         using var app = new BonStudioAppFactory();
         using var http = app.Client(app.Start());
         var jobsBefore = HangfireJobCount(app);
 
-        var response = await http.PostAsync("/api/runs", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        foreach (var (body, field) in InvalidRequests)
+        {
+            var response = await http.PostAsync("/api/runs", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-        var messages = problem["errors"]![field]!.AsArray().Select(m => m!.GetValue<string>()).ToList();
-        Assert.NotEmpty(messages);
-        var leaf = field.Split('.').Last();
-        if (field.StartsWith("config.")) Assert.Contains(messages, m => m.Contains(leaf, StringComparison.OrdinalIgnoreCase));
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{body} -> {response.StatusCode}");
+            var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            var messages = problem["errors"]?[field]?.AsArray().Select(m => m!.GetValue<string>()).ToList();
+            Assert.True(messages is { Count: > 0 }, $"{body}: no error for '{field}' in {problem.ToJsonString()}");
+            var leaf = field.Split('.').Last();
+            if (field != "body") Assert.Contains(messages, m => m.Contains(leaf, StringComparison.OrdinalIgnoreCase));
+        }
+
         await using var db = app.Db();
         Assert.Equal(0, await db.Runs.CountAsync());
         Assert.Equal(jobsBefore, HangfireJobCount(app));

@@ -116,7 +116,9 @@ public static class CalibrationEval
                     if (judgePath is null)
                     {
                         reporter.Progress(progressFrom, $"p-true: building teaching data from {teaching.Problems} training questions");
-                        var train = MiniMath.Generate("train", teaching.Problems, answered.Select(a => a.Problem.Level).Distinct().Order().ToArray(), teaching.Seed);
+                        // Another seed than the run's own training questions, so a calibration-sft judge is not taught on exactly the
+                        // answers it then labels (it would have memorised their verdicts).
+                        var train = MiniMath.Generate("train", teaching.Problems, answered.Select(a => a.Problem.Level).Distinct().Order().ToArray(), teaching.Seed + 1_000_003);
                         var pairs = SelfEvaluation.TeachingData(model, tokenizer, train, teaching.SamplesPerProblem, 1.0, teaching.Seed, teaching.MaxNewTokens, ct);
                         double yesShare = pairs.Average(p => p.Completion == SelfEvaluation.Yes ? 1.0 : 0.0);
                         reporter.Metric("ptrue_teach/yes_share", 0, yesShare);

@@ -1,6 +1,6 @@
 // The `calibration-sft` run kind (methods.md §3, "Linguistic uncertainty SFT"): the base model answers training
 // questions; each answer gets the ladder phrase nearest to its confidence from the chosen source (or the top phrase,
-// for the always-confident baseline); the model is fine-tuned on "answer\nConfidence: <phrase>"; then it answers test
+// for the always-confident baseline); the model is fine-tuned on "answer\nConf: <phrase>"; then it answers test
 // questions and the phrase it emits is parsed, mapped back to its probability and scored against correctness.
 //
 // Sources recorded per test question (raw pairs through ICalibrationSink):
@@ -148,7 +148,7 @@ public static class CalibrationSft
     }
 
     /// <summary>
-    /// The uncertainty-augmented data: each answer's prompt with completion "response\nConfidence: phrase", the phrase
+    /// The uncertainty-augmented data: each answer's prompt with completion "response\nConf: phrase", the phrase
     /// being the ladder entry nearest to the answer's confidence. Pairs that would not fit <paramref name="contextLength"/>
     /// (BOS + text, EOS as the last target) are left out and counted.
     /// </summary>

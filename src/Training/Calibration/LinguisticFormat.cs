@@ -1,8 +1,8 @@
 // The uncertainty-augmented answer format of calibration-SFT (methods.md §3, paper 2):
 //
-//   <question>\nA: 17+25=42; 42-9=33 #### 33\nConfidence: likely
+//   <question>\nA: 17+25=42; 42-9=33 #### 33\nConf: likely
 //
-// The phrase sits on its own line after the answer, so MiniMath's strict checker (which reads only the "####" line)
+// The phrase sits on its own line after the answer (a short, distinct marker: easy for a small character model), so MiniMath's strict checker (which reads only the "####" line)
 // grades the answer exactly as before, and the phrase is found by its marker, never by guessing in free text.
 namespace BonStudio.Training.Calibration;
 
@@ -18,7 +18,7 @@ public sealed record ParsedPhrase(string? Phrase, double? Probability, string? R
 public static class LinguisticFormat
 {
     /// <summary>Starts the line that carries the phrase.</summary>
-    public const string Marker = "\nConfidence: ";
+    public const string Marker = "\nConf: ";
 
     /// <summary>The completion to train on: the model's own response (trailing whitespace removed) + the phrase line.</summary>
     public static string Completion(string response, string phrase)

@@ -100,9 +100,16 @@ public static class SftRun
         var windowClock = Stopwatch.StartNew();
         double windowLoss = 0; long windowTokens = 0; int windowSteps = 0; long trainTokens = 0;
         string? lastCheckpoint = null;
+        long lastSavedStep = startStep;
         for (long step = startStep; step < config.Steps; step++)
         {
-            ct.ThrowIfCancellationRequested();
+            if (ct.IsCancellationRequested)
+            {
+                // Stopping between steps (host shutting down, or a cancel): everything of step `step` is reported,
+                // so checkpoint here and a resumed run continues exactly where this one stopped.
+                if (step > lastSavedStep) SaveCheckpoint(checkpointDir, model, optimizer, metadata(step), reporter, isFinal: false);
+                ct.ThrowIfCancellationRequested();
+            }
             double lr = LearningRateAt(step, config);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
 
@@ -145,6 +152,7 @@ public static class SftRun
             if (config.CheckpointEvery > 0 && done % config.CheckpointEvery == 0 && done != config.Steps)
             {
                 lastCheckpoint = SaveCheckpoint(checkpointDir, model, optimizer, metadata(done), reporter, isFinal: false);
+                lastSavedStep = done;
                 windowClock.Restart();
             }
         }

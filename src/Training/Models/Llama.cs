@@ -99,13 +99,22 @@ public static class Rope
     public static (Tensor Cos, Tensor Sin) Angles(Tensor positions, int headSize, double theta)
     {
         using var scope = NewDisposeScope();
-        // frequency of pair j (first element index d = 2j) is 1 / theta^(d/headSize), rounded to float32 as run.c does
-        var freqs = Enumerable.Range(0, headSize / 2).Select(j => (float)(1.0 / Math.Pow(theta, 2.0 * j / headSize))).ToArray();
-        var invFreq = tensor(freqs, device: positions.device);                          // (D/2)
-        var angles = positions.to(float32).unsqueeze(-1) * invFreq;                   // (B, T, D/2)
+        var angles = positions.to(float32).unsqueeze(-1) * InverseFrequencies(headSize, theta, positions.device);  // (B, T, D/2)
         angles = angles.unsqueeze(1);                                                  // (B, 1, T, D/2)
         return (angles.cos().MoveToOuterDisposeScope(), angles.sin().MoveToOuterDisposeScope());
     }
+
+    /// <summary>cos and sin tables for positions 0..contextLength-1, each (contextLength, D/2): looked up instead of recomputed per step.</summary>
+    public static (Tensor Cos, Tensor Sin) Table(int contextLength, int headSize, double theta, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var angles = arange(contextLength, dtype: float32, device: device).unsqueeze(-1) * InverseFrequencies(headSize, theta, device);
+        return (angles.cos().MoveToOuterDisposeScope(), angles.sin().MoveToOuterDisposeScope());
+    }
+
+    // frequency of pair j (first element index d = 2j) is 1 / theta^(d/headSize), rounded to float32 as run.c does
+    private static Tensor InverseFrequencies(int headSize, double theta, Device device) =>
+        tensor(Enumerable.Range(0, headSize / 2).Select(j => (float)(1.0 / Math.Pow(theta, 2.0 * j / headSize))).ToArray(), device: device);
 
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin, RopeLayout layout)
     {
@@ -147,9 +156,10 @@ public sealed class LlamaAttention : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) => throw new NotSupportedException("call Forward(x, cos, sin, allowed, cache, layer)");
 
     /// <summary>
-    /// x: (B, T, C). allowed: (B, 1, T, S) bool, true where query t may look at key slot s.
+    /// x: (B, T, C). allowed: (B, 1, T, S) bool, true where query t may look at key slot s; null = plain causal
+    /// attention over the T new positions (nothing cached, nothing padded) or a single new position seeing everything.
     /// </summary>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor allowed, KvCache? cache, int layer)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache, int layer)
     {
         using var scope = NewDisposeScope();
         long B = x.shape[0], T = x.shape[1];
@@ -166,10 +176,10 @@ public sealed class LlamaAttention : Module<Tensor, Tensor>
             k = k.repeat_interleave(H / Hkv, dim: 1);                                 // (B, H, S, D)
             v = v.repeat_interleave(H / Hkv, dim: 1);
         }
-        var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(D);                    // (B, H, T, S)
-        scores = scores.masked_fill(allowed.logical_not(), double.NegativeInfinity);
-        var att = functional.softmax(scores, -1);
-        var y = att.matmul(v);                                                        // (B, H, T, D)
+        // softmax(q k^T / sqrt(D)) v over the allowed keys, in one fused call
+        var y = allowed is null
+            ? functional.scaled_dot_product_attention(q, k, v, is_casual: T > 1)
+            : functional.scaled_dot_product_attention(q, k, v, attn_mask: allowed);     // (B, H, T, D)
         y = y.transpose(1, 2).contiguous().view(B, T, H * D);                         // (B, T, C)
         return wo.forward(y).MoveToOuterDisposeScope();
     }
@@ -213,7 +223,7 @@ public sealed class LlamaBlock : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x) => throw new NotSupportedException("call Forward(x, cos, sin, allowed, cache, layer)");
 
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor allowed, KvCache? cache, int layer)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache, int layer)
     {
         using var scope = NewDisposeScope();
         x = x + attention.Forward(attention_norm.forward(x), cos, sin, allowed, cache, layer);
@@ -223,7 +233,7 @@ public sealed class LlamaBlock : Module<Tensor, Tensor>
 }
 
 /// <summary>The LLaMA decoder. Implements <see cref="ICausalLM"/> so the batched KV-cached sampler drives it.</summary>
-public sealed class Llama : Module, ICausalLM
+public sealed class Llama : Module<Tensor, Tensor>, ICausalLM
 {
     /// <summary>Architecture name stored in checkpoints.</summary>
     public const string Architecture = "llama";
@@ -265,6 +275,39 @@ public sealed class Llama : Module, ICausalLM
 
     public KvCache NewCache() => new(Config.Layers);
 
+    /// <summary>Training-style call: tokens (B, T) at positions 0..T-1, plain causal attention. Returns (B, T, V) logits.</summary>
+    public override Tensor forward(Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        var positions = arange(tokens.shape[1], dtype: ScalarType.Int64, device: tokens.device).unsqueeze(0).expand(tokens.shape[0], -1);
+        return Forward(tokens, positions).MoveToOuterDisposeScope();
+    }
+
+    // RoPE cos/sin for every position, built on first use per device (not parameters: they stay out of the state dict)
+    private Tensor? _ropeCos, _ropeSin;
+
+    /// <summary>
+    /// allowed[b, t, s]: causal (key slot s &lt;= query slot past + t) and a real key. Each query may always see itself,
+    /// so a left-padding query never has an all-masked row (NaNs there would leak through 0 * NaN).
+    /// Null when plain causal attention suffices: nothing padded and either nothing cached or one new position.
+    /// </summary>
+    private static Tensor? AttentionMask(Tensor? keyMask, long past, long T, long S, long B, Device device)
+    {
+        if (keyMask is null && (past == 0 || T == 1)) return null;
+        var querySlot = arange(past, S, device: device).view(T, 1);                   // (T, 1)
+        var keySlot = arange(0, S, device: device).view(1, S);                        // (1, S)
+        var allowed = keySlot.le(querySlot).unsqueeze(0).expand(B, T, S);              // (B, T, S)
+        if (keyMask is not null)
+            allowed = allowed.logical_and(keyMask.to(ScalarType.Bool).unsqueeze(1)).logical_or(keySlot.eq(querySlot).unsqueeze(0));
+        return allowed.unsqueeze(1);                                                   // (B, 1, T, S)
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) { _ropeCos?.Dispose(); _ropeSin?.Dispose(); _ropeCos = _ropeSin = null; }
+        base.Dispose(disposing);
+    }
+
     public Tensor Forward(Tensor tokens, Tensor positions, Tensor? keyMask = null, KvCache? cache = null)
     {
         using var scope = NewDisposeScope();
@@ -273,16 +316,16 @@ public sealed class Llama : Module, ICausalLM
         if (S > Config.ContextLength)
             throw new ArgumentException($"Llama: {S} positions exceed the context length {Config.ContextLength}.");
 
-        // allowed[b, t, s]: causal (key slot s <= query slot past + t) and a real key; each query may always see itself,
-        // so a left-padding query never has an all-masked row (which would make NaNs that leak through 0 * NaN).
-        var querySlot = arange(past, S, device: tokens.device).view(T, 1);            // (T, 1)
-        var keySlot = arange(0, S, device: tokens.device).view(1, S);                 // (1, S)
-        var allowed = keySlot.le(querySlot).unsqueeze(0).expand(B, T, S);              // (B, T, S)
-        if (keyMask is not null) allowed = allowed.logical_and(keyMask.to(ScalarType.Bool).unsqueeze(1));
-        allowed = allowed.logical_or(keySlot.eq(querySlot).unsqueeze(0));
-        allowed = allowed.unsqueeze(1);                                                // (B, 1, T, S)
-
-        var (cos, sin) = Rope.Angles(positions, Config.HeadSize, Config.RopeTheta);   // (B, 1, T, D/2)
+        var allowed = AttentionMask(keyMask, past, T, S, B, tokens.device);          // (B, 1, T, S) or null
+        if (_ropeCos is null || _ropeCos.device_type != tokens.device_type || _ropeCos.device_index != tokens.device_index)
+        {
+            _ropeCos?.Dispose(); _ropeSin?.Dispose();
+            var (c, s) = Rope.Table(Config.ContextLength, Config.HeadSize, Config.RopeTheta, tokens.device);
+            _ropeCos = c.DetachFromDisposeScope(); _ropeSin = s.DetachFromDisposeScope();
+        }
+        var flat = positions.reshape(-1);
+        var cos = _ropeCos.index_select(0, flat).view(B, 1, T, -1);                   // (B, 1, T, D/2)
+        var sin = _ropeSin!.index_select(0, flat).view(B, 1, T, -1);
         var x = tok_embeddings.forward(tokens);                                        // (B, T, C)
         for (int i = 0; i < Config.Layers; i++) x = layers[i].Forward(x, cos, sin, allowed, cache, i);
         x = norm.forward(x);

@@ -1,7 +1,7 @@
 // Run kind "rl": one environment + one agent + one uncertainty measure, with or without UFLP, for a budget of
 // training simulator steps (methods.md §4). CleanRL-like flat loop: seeding block, then collect → learn → evaluate.
 // Metrics (IRunReporter): charts/episodic_return, charts/resets, charts/SPS, losses/td_loss, eval/return,
-// eval/steps_to_solve. Files in the run directory: config.json, eval.csv, episodes.csv, result.json.
+// eval/steps_to_solve. Files in the run directory: config.json, eval.csv, episodes.csv, result.json, grid.json (grid worlds).
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
@@ -289,8 +289,12 @@ public static class RlRun
         }
 
         if (steps > lastLogSteps) LogScalars(); // the tail since the last report
-        if (grid is not null && episodes is not null && config.HeatmapEvery > 0 && steps % config.HeatmapEvery != 0)
-            episodes.Grid(GridSnapshot(grid, evalEnv as IGridEnvironment ?? grid, visits!, uncertainty, steps)); // the final state
+        if (grid is not null)
+        {
+            var final = GridSnapshot(grid, evalEnv as IGridEnvironment ?? grid, visits!, uncertainty, steps);
+            if (episodes is not null && (config.HeatmapEvery == 0 || steps % config.HeatmapEvery != 0)) episodes.Grid(final);
+            File.WriteAllText(Path.Combine(runDirectory, "grid.json"), JsonSerializer.Serialize(final, json)); // final visits + u per cell
+        }
         var result = new RlResult(config.RunName, steps, episodeCount, resets, agent.Updates, solvedAt,
             evals.Count > 0 ? evals[^1].Return : double.NaN, evals.Count > 0 ? evals.Max(e => e.Return) : double.NaN,
             clock.Elapsed.TotalSeconds, cancelled, evals);

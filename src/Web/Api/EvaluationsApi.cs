@@ -57,7 +57,7 @@ public static class EvaluationsApi
     {
         try { return TypedResults.Ok(await action()); }
         catch (EvaluationNotFoundException e) { return NotFound(e.Message); }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException) { return TypedResults.BadRequest(new ProblemDetails { Title = "Invalid request", Detail = e.Message, Status = 400 }); }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or FileNotFoundException or InvalidDataException) { return TypedResults.BadRequest(new ProblemDetails { Title = "Invalid request", Detail = e.Message, Status = 400 }); }
     }
 
     private static NotFound<ProblemDetails> NotFound(string detail) =>

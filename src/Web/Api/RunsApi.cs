@@ -11,8 +11,8 @@ public static class RunsApi
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/runs").WithTags("Runs");
-        api.MapPost("/", CreateRun).WithName("CreateRun").WithSummary("Validate a run config and queue the run (400 names each invalid field; nothing is queued then).");
-        api.MapGet("/", ListRuns).WithName("ListRuns").WithSummary("Runs, newest first, with paging (page is 0-based) and filters by kind, status, tag and text.");
+        api.MapPost("/", CreateRun).Accepts<CreateRunRequest>("application/json").WithName("CreateRun").WithSummary("Validate a run config and queue the run (400 names each invalid field; nothing is queued then).");
+        api.MapGet("/", ListRuns).WithName("ListRuns").WithSummary("Runs with paging (0-based), filters (kind, status, tag, text, experiment, starred, archived), a filter expression over config and metrics (`filter=lr < 1e-3 and eval/accuracy > 0.4`; 400 names the position) and sort (`sort=-metric:eval/accuracy`).");
         api.MapGet("/{id:int}", GetRun).WithName("GetRun").WithSummary("A run: status, progress, config, reproducibility record, final metrics, checkpoints.");
         api.MapPost("/{id:int}/cancel", CancelRun).WithName("CancelRun").WithSummary("Cancel a queued run, or ask a running one to stop.");
         api.MapGet("/{id:int}/metrics", GetMetrics).WithName("GetRunMetrics").WithSummary("Metric curves; `afterStep` returns only newer points (live polling).");
@@ -22,19 +22,40 @@ public static class RunsApi
         return app;
     }
 
+    public const long MaxRequestBytes = 1 << 20;
+
+    /// <summary>Reads the body field by field (so even a wrong top-level field is named), then validates the config.</summary>
     public static async Task<Results<Created<RunDetails>, ValidationProblem>> CreateRun(
-        [FromBody] CreateRunRequest request, [FromServices] RunService runs, CancellationToken ct)
+        HttpRequest http, [FromServices] RunService runs, CancellationToken ct)
     {
+        const string title = "The run request is invalid; nothing was queued.";
+        if (http.ContentLength > MaxRequestBytes)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"The request is larger than {MaxRequestBytes} bytes."] }, title: title);
+        var (request, readErrors) = await RunRequestReader.ReadAsync(http.Body, ct);
+        if (request is null) return TypedResults.ValidationProblem(readErrors, title: title);
         var result = await runs.CreateAsync(request, enqueue: true, ct);
-        if (!result.IsValid) return TypedResults.ValidationProblem(result.Errors, title: "The run config is invalid; nothing was queued.");
+        if (!result.IsValid) return TypedResults.ValidationProblem(result.Errors, title: title);
         var run = await runs.GetAsync(result.RunId!.Value, ct);
         return TypedResults.Created($"/api/runs/{run!.Id}", run);
     }
 
-    public static async Task<Ok<PagedResult<RunListItem>>> ListRuns(
+    public static async Task<Results<Ok<PagedResult<RunListItem>>, ValidationProblem>> ListRuns(
         [FromServices] RunService runs, CancellationToken ct,
-        int page = 0, int pageSize = 25, string? kind = null, RunStatus? status = null, string? tag = null, string? text = null) =>
-        TypedResults.Ok(await runs.ListAsync(new RunQuery(page, pageSize, kind, status, tag, text), ct));
+        int page = 0, int pageSize = 25, string? kind = null, RunStatus? status = null, string? tag = null, string? text = null,
+        string? filter = null, int? experimentId = null, bool? starred = null, bool? archived = null, string? sort = null)
+    {
+        if (RunListQuery.CheckSort(sort) is { } sortError)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["sort"] = [sortError] }, title: "The runs query is invalid.");
+        try
+        {
+            return TypedResults.Ok(await runs.ListAsync(new RunQuery(page, pageSize, kind, status, tag, text, filter, experimentId, starred, archived, sort), ct));
+        }
+        catch (RunFilterException e)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["filter"] = [e.Message] }, title: "The runs query is invalid.",
+                extensions: new Dictionary<string, object?> { ["position"] = e.Position });
+        }
+    }
 
     public static async Task<Results<Ok<RunDetails>, NotFound>> GetRun(int id, [FromServices] RunService runs, CancellationToken ct) =>
         await runs.GetAsync(id, ct) is { } run ? TypedResults.Ok(run) : TypedResults.NotFound();

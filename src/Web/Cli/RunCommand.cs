@@ -14,8 +14,6 @@ public static class RunCommand
     public const int ExitInvalid = 2;
     public const int ExitFailed = 1;
 
-    private static readonly HashSet<string> TopLevelFields = new(StringComparer.OrdinalIgnoreCase) { "kind", "name", "config", "tags", "notes", "experimentId" };
-
     public static Command Create()
     {
         var file = new Argument<FileInfo>("config.json") { Description = "Run file: {\"kind\": \"sft\", \"name\": ..., \"config\": {...}, \"tags\": [...]}" };
@@ -56,33 +54,12 @@ public static class RunCommand
         return cmd;
     }
 
-    /// <summary>Reads a run file; errors name the file, the line (malformed JSON) or the field.</summary>
+    /// <summary>Reads a run file; errors name the file and the line (malformed JSON) or the field.</summary>
     public static (CreateRunRequest? Request, IReadOnlyList<string> Errors) ReadRequest(FileInfo path)
     {
         if (!path.Exists) return (null, [$"{path.FullName}: file not found"]);
-        JsonNode? node;
-        try
-        {
-            using var stream = path.OpenRead();
-            node = JsonNode.Parse(stream, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            return (null, [$"{path.Name}: line {(e.LineNumber ?? 0) + 1}: malformed JSON: {e.Message}"]);
-        }
-        if (node is not JsonObject obj) return (null, [$"{path.Name}: expected a JSON object {{\"kind\": ..., \"config\": {{...}}}}"]);
-        var errors = obj.Where(kv => !TopLevelFields.Contains(kv.Key))
-            .Select(kv => $"{kv.Key}: Unknown field '{kv.Key}' (a run file has: {string.Join(", ", TopLevelFields)}).").ToList();
-        CreateRunRequest? request = null;
-        try
-        {
-            request = obj.Deserialize<CreateRunRequest>(new JsonSerializerOptions(JsonSerializerDefaults.Web));
-            if (request is null) errors.Add("the file holds null");
-        }
-        catch (JsonException e)
-        {
-            errors.Add($"{e.Path?.TrimStart('$', '.') ?? "file"}: {e.Message}");
-        }
-        return errors.Count > 0 ? (null, errors) : (request, errors);
+        using var stream = path.OpenRead();
+        var (request, errors) = RunRequestReader.ReadAsync(stream).GetAwaiter().GetResult();
+        return (request, errors.SelectMany(e => e.Value.Select(m => e.Key == "body" ? $"{path.Name}: {m}" : $"{e.Key}: {m}")).ToList());
     }
 }

@@ -24,18 +24,34 @@ public static class RunsCommand
         var status = new Option<RunStatus?>("--status") { Description = "Only this status" };
         var tag = new Option<string?>("--tag") { Description = "Only runs with this tag" };
         var text = new Option<string?>("--text") { Description = "Name, tag or notes contain this text" };
+        var filter = new Option<string?>("--filter") { Description = "Filter expression, e.g. \"lr < 1e-3 and eval/accuracy > 0.4\"" };
+        var sort = new Option<string?>("--sort") { Description = "created|name|id|status|kind|seed|metric:<name>; '-' prefix = descending" };
         var page = new Option<int>("--page") { Description = "Page (0-based)", DefaultValueFactory = _ => 0 };
         var pageSize = new Option<int>("--page-size") { Description = "Runs per page", DefaultValueFactory = _ => 50 };
 
-        var list = new Command("list", "List runs, newest first.") { json, kind, status, tag, text, page, pageSize };
+        var list = new Command("list", "List runs, newest first.") { json, kind, status, tag, text, filter, sort, page, pageSize };
         list.SetAction(async (parse, ct) =>
         {
             var output = parse.InvocationConfiguration.Output;
             using var host = BonStudioCli.BuildCliHost(parse);
             await host.Services.GetRequiredService<RunMaintenance>().InitializeAsync(ct);
             using var scope = host.Services.CreateScope();
-            var result = await scope.ServiceProvider.GetRequiredService<RunService>().ListAsync(
-                new RunQuery(parse.GetValue(page), parse.GetValue(pageSize), parse.GetValue(kind), parse.GetValue(status), parse.GetValue(tag), parse.GetValue(text)), ct);
+            if (RunListQuery.CheckSort(parse.GetValue(sort)) is { } sortError) { parse.InvocationConfiguration.Error.WriteLine($"--sort: {sortError}"); return 2; }
+            PagedResult<RunListItem> result;
+            try
+            {
+                result = await scope.ServiceProvider.GetRequiredService<RunService>().ListAsync(
+                    new RunQuery(parse.GetValue(page), parse.GetValue(pageSize), parse.GetValue(kind), parse.GetValue(status), parse.GetValue(tag), parse.GetValue(text),
+                        Filter: parse.GetValue(filter), Sort: parse.GetValue(sort)), ct);
+            }
+            catch (RunFilterException e)
+            {
+                var err = parse.InvocationConfiguration.Error;
+                err.WriteLine($"--filter: {e.Message}");
+                err.WriteLine("  " + parse.GetValue(filter));
+                err.WriteLine("  " + new string(' ', e.Position) + "^");
+                return 2;
+            }
             if (parse.GetValue(json)) { output.WriteLine(JsonSerializer.Serialize(result, JsonOut)); return 0; }
             output.WriteLine($"{"id",5}  {"kind",-12} {"status",-11} {"progress",8}  {"created (UTC)",-19}  name");
             foreach (var r in result.Items)

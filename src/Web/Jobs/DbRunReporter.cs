@@ -52,6 +52,14 @@ public sealed class DbRunReporter : IRunReporter, IEpisodeSink, IAsyncDisposable
     public int RunId => _runId;
     public IDbContextFactory<BonStudioDb> DbFactory => _dbFactory;
 
+    /// <summary>The execution attempt this reporter belongs to (Run.Attempts after the claim). The heartbeat is only
+    /// written while the row is still Running with this attempt; otherwise the run was taken over.</summary>
+    public int Attempt { get; init; }
+
+    /// <summary>Set when the row no longer belongs to this attempt (another worker resumed it after this one lost its
+    /// heartbeat): the run is cancelled here and the row left alone.</summary>
+    public bool Superseded { get; private set; }
+
     /// <summary>Set when the cancel came from a user (UI/API/CLI), as opposed to a host shutting down.</summary>
     public bool CancelRequestedByUser { get; private set; }
 
@@ -128,8 +136,8 @@ public sealed class DbRunReporter : IRunReporter, IEpisodeSink, IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(_stopLoop.Token))
             {
-                try { await FlushAsync(_stopLoop.Token); }
-                catch (OperationCanceledException) when (_stopLoop.IsCancellationRequested) { break; }
+                // Not cancellable: stopping the loop must never abort a write half-way (the final flush follows it).
+                try { await FlushAsync(CancellationToken.None); }
                 catch (Exception e) { _logger.LogWarning(e, "Flushing run {RunId} failed; will retry", _runId); }
             }
         }
@@ -159,6 +167,41 @@ public sealed class DbRunReporter : IRunReporter, IEpisodeSink, IAsyncDisposable
             }
 
             await using var db = await _dbFactory.CreateDbContextAsync(ct);
+            try
+            {
+                await WriteAsync(db, metrics, logs, checkpoints, episodes, stateStats, ct);
+            }
+            catch
+            {
+                // Nothing is lost: put the batch back in front of whatever arrived meanwhile; the next flush retries.
+                lock (_gate)
+                {
+                    foreach (var (key, value) in metrics) _metrics.TryAdd(key, value);
+                    // Keys EF may have assigned during the failed attempt are dropped: the retry inserts fresh rows.
+                    foreach (var l in logs) l.Id = 0;
+                    foreach (var e in episodes) e.Id = 0;
+                    foreach (var st in stateStats) st.Id = 0;
+                    _logs.InsertRange(0, logs);
+                    _checkpoints.InsertRange(0, checkpoints);
+                    _episodes.InsertRange(0, episodes);
+                    _stateStats.InsertRange(0, stateStats);
+                    _progress ??= progress;
+                }
+                throw;
+            }
+            await WriteStatusAsync(db, progress, ct);
+        }
+        finally
+        {
+            _flushLock.Release();
+        }
+    }
+
+    private async Task WriteAsync(BonStudioDb db, List<KeyValuePair<(string Name, long Step), (double Value, DateTime Time)>> metrics,
+        List<RunLog> logs, List<CheckpointInfo> checkpoints, List<Episode> episodes, List<StateStat> stateStats, CancellationToken ct)
+    {
+        {
+            // One transaction per batch: a batch is stored entirely or not at all (and then retried).
             await using (var tx = await db.Database.BeginTransactionAsync(ct))
             {
                 foreach (var (key, (value, time)) in metrics)
@@ -182,6 +225,15 @@ WHERE excluded.""Step"" >= ""RunSummaries"".""Step"";", ct);
                 db.StateStats.AddRange(stateStats);
                 foreach (var c in checkpoints)
                 {
+                    // A resumed run may save a checkpoint at a step it had already recorded (e.g. the final one):
+                    // keep one Model row per file.
+                    var existing = await db.Models.FirstOrDefaultAsync(m => m.ProducedByRunId == _runId && m.Path == c.Path, ct);
+                    if (existing is not null)
+                    {
+                        existing.SizeBytes = File.Exists(c.Path) ? new FileInfo(c.Path).Length : 0;
+                        existing.IsFinal = c.IsFinal;
+                        continue;
+                    }
                     db.Models.Add(new Model
                     {
                         Name = $"{_runName} @ {c.Step.ToString(CultureInfo.InvariantCulture)}{(c.IsFinal ? " (final)" : "")}",
@@ -200,15 +252,29 @@ WHERE excluded.""Step"" >= ""RunSummaries"".""Step"";", ct);
                 await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
             }
+            db.ChangeTracker.Clear();
+        }
+    }
 
+    private async Task WriteStatusAsync(BonStudioDb db, (double Fraction, string? Message)? progress, CancellationToken ct)
+    {
+        {
             var now = DateTime.UtcNow;
+            var mine = db.Runs.Where(r => r.Id == _runId && (Attempt == 0 || (r.Status == RunStatus.Running && r.Attempts == Attempt)));
+            int alive;
             if (progress is { } p)
-                await db.Runs.Where(r => r.Id == _runId).ExecuteUpdateAsync(s => s
+                alive = await mine.ExecuteUpdateAsync(s => s
                     .SetProperty(r => r.Progress, p.Fraction)
                     .SetProperty(r => r.StatusMessage, p.Message)
                     .SetProperty(r => r.HeartbeatAt, now), ct);
             else
-                await db.Runs.Where(r => r.Id == _runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.HeartbeatAt, now), ct);
+                alive = await mine.ExecuteUpdateAsync(s => s.SetProperty(r => r.HeartbeatAt, now), ct);
+            if (alive == 0 && !Superseded && !_stopLoop.IsCancellationRequested)
+            {
+                Superseded = true;
+                _logger.LogWarning("Run {RunId}: no longer Running as attempt {Attempt} (taken over by another worker); stopping here", _runId, Attempt);
+                if (!_cts.IsCancellationRequested) _cts.Cancel();
+            }
 
             // A cancel pressed in another process (web UI while a separate worker trains) arrives through the row.
             if (!_cts.IsCancellationRequested && await db.Runs.AnyAsync(r => r.Id == _runId && r.CancelRequested, ct))
@@ -216,10 +282,6 @@ WHERE excluded.""Step"" >= ""RunSummaries"".""Step"";", ct);
                 CancelRequestedByUser = true;
                 _cts.Cancel();
             }
-        }
-        finally
-        {
-            _flushLock.Release();
         }
     }
 
@@ -230,7 +292,21 @@ WHERE excluded.""Step"" >= ""RunSummaries"".""Step"";", ct);
     {
         _stopLoop.Cancel();
         try { await _loop; } catch (OperationCanceledException) { }
-        await FlushAsync(CancellationToken.None);
+        // The final flush must land before the run's final status is written; retry briefly on a busy database.
+        for (int attempt = 1; ; attempt++)
+        {
+            try { await FlushAsync(CancellationToken.None); break; }
+            catch (Exception e) when (attempt < 5)
+            {
+                _logger.LogWarning(e, "Final flush of run {RunId} failed (attempt {Attempt}); retrying", _runId, attempt);
+                await Task.Delay(500 * attempt);
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "Final flush of run {RunId} failed; some metrics or log lines are lost", _runId);
+                break;
+            }
+        }
         _stopLoop.Dispose();
         _flushLock.Dispose();
     }

@@ -71,18 +71,36 @@ public sealed class RunExecutor(
         if (run.Attempts == 0 && Directory.Exists(runDirectory) && Directory.EnumerateFileSystemEntries(runDirectory).Any())
             Directory.Move(runDirectory, $"{runDirectory}.stale-{DateTime.UtcNow:yyyyMMddHHmmss}");
         Directory.CreateDirectory(runDirectory);
+        var attempt = run.Attempts + 1;
+        // A resumed run continues from the newest checkpoint the database knows: a checkpoint file written just
+        // before a crash, whose Model row (committed together with every metric reported before it) never made it,
+        // is removed so its steps are recomputed and no metric point between it and the last flush is lost.
+        var removed = attempt > 1 ? await RemoveUnrecordedCheckpointsAsync(runId, runDirectory, hostToken) : [];
         var cts = cancellations.Register(runId, hostToken);
-        var reporter = new DbRunReporter(runId, run.Name, run.ConfigJson, dbFactory, cts, opts.FlushInterval, echo, logger);
+        var reporter = new DbRunReporter(runId, run.Name, run.ConfigJson, dbFactory, cts, opts.FlushInterval, echo, logger)
+        {
+            Attempt = attempt,
+        };
         RunStatus final;
         string? error = null, message;
         try
         {
-            reporter.Log($"run {runId} ({run.Kind}) on {device}, {config.Threads} threads, worker {RunEnvironment.WorkerName}, code {RunEnvironment.CodeVersion}");
+            reporter.Log($"run {runId} ({run.Kind}) attempt {attempt} on {device}, {config.Threads} threads, worker {RunEnvironment.WorkerName}, code {RunEnvironment.CodeVersion}");
+            if (attempt > 1) reporter.Log($"resuming run {runId} (attempt {attempt}) from its last recorded checkpoint");
+            foreach (var path in removed) reporter.Log($"resume: removed checkpoint {Path.GetFileName(path)} (written but not recorded before the worker stopped)");
             // Training is CPU-bound and synchronous: give it its own thread so flushing keeps going.
             await Task.Factory.StartNew(() => kind.Execute(config, runDirectory, reporter), CancellationToken.None,
                 TaskCreationOptions.LongRunning, TaskScheduler.Default);
             final = RunStatus.Succeeded;
             message = "finished";
+        }
+        catch (OperationCanceledException) when (reporter.Superseded)
+        {
+            // Another worker took the run over (this one lost its heartbeat, e.g. the database was unreachable):
+            // leave the row to the new owner.
+            logger.LogWarning("Run {RunId}: attempt {Attempt} stopped, the run was taken over by another worker", runId, attempt);
+            final = RunStatus.Running;
+            message = null;
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
@@ -109,7 +127,29 @@ public sealed class RunExecutor(
         }
         await reporter.DisposeAsync(); // final flush: every metric, log line and checkpoint is stored before the status
         cts.Dispose();
+        if (reporter.Superseded) return RunStatus.Running; // the row belongs to the attempt that took over
         return await FinishAsync(runId, final, error, message);
+    }
+
+    /// <summary>Deletes <c>checkpoints/step-*.safetensors</c> files (and their <c>.optim</c>) of the run that have no Model row.</summary>
+    private async Task<List<string>> RemoveUnrecordedCheckpointsAsync(int runId, string runDirectory, CancellationToken ct)
+    {
+        var checkpointDir = Path.Combine(runDirectory, "checkpoints");
+        if (!Directory.Exists(checkpointDir)) return [];
+        HashSet<string> recorded;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            recorded = (await db.Models.Where(m => m.ProducedByRunId == runId).Select(m => m.Path).ToListAsync(ct))
+                .Select(p => Path.GetFullPath(p)).ToHashSet(StringComparer.Ordinal);
+        var removed = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(checkpointDir, "step-*.safetensors"))
+        {
+            if (recorded.Contains(Path.GetFullPath(file))) continue;
+            File.Delete(file);
+            var optimizer = Path.ChangeExtension(file, ".optim");
+            if (File.Exists(optimizer)) File.Delete(optimizer);
+            removed.Add(file);
+        }
+        return removed;
     }
 
     private async Task<RunStatus> FinishAsync(int runId, RunStatus status, string? error, string? message)

@@ -157,6 +157,8 @@ public sealed class BonEvalKind : RunKind<BonEvalConfig>
         foreach (var (name, step, value) in new EvaluationService(db.DbFactory).SummaryMetrics(db.RunId))
             reporter.Metric(name, step, value);
         reporter.Progress(1, "done");
+        // Store them now: a background flush cancelled by the reporter's shutdown could otherwise drop the last batch.
+        db.FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
     }
 
     private static List<EvalProblem> LoadProblems(BonEvalConfig config, EvaluationStore store)

@@ -17,7 +17,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace BonStudio.Web.Services;
 
-public sealed class EvaluationImports(IDbContextFactory<BonStudioDb> dbFactory, EvaluationService evaluations)
+public sealed class EvaluationImports(IDbContextFactory<BonStudioDb> dbFactory)
 {
     public const string ImportedScoreLayer = "imported-score";
 

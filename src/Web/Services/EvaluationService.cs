@@ -293,16 +293,6 @@ public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
         return p;
     }
 
-    /// <summary>The prompt before/after <paramref name="setId"/> in the filtered list (keyboard navigation).</summary>
-    public async Task<(long? Previous, long? Next)> NeighboursAsync(int runId, long setId, PromptQuery q, CancellationToken ct = default)
-    {
-        var all = await PromptsAsync(runId, q with { Page = 0, PageSize = int.MaxValue / 2 }, ct);
-        var idx = all.Items.Select((r, i) => (r, i)).FirstOrDefault(x => x.r.SetId == setId).i;
-        bool found = all.Items.Any(r => r.SetId == setId);
-        if (!found) return (null, all.Items.Count > 0 ? all.Items[0].SetId : null);
-        return (idx > 0 ? all.Items[idx - 1].SetId : null, idx + 1 < all.Items.Count ? all.Items[idx + 1].SetId : null);
-    }
-
     // --------------------------------------------------------------------------------------------------- diff
 
     public async Task<DiffResult> DiffAsync(DiffQuery q, CancellationToken ct = default)
@@ -359,7 +349,8 @@ public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
             "oracle" => new OracleVerifier(),
             "noisy-oracle" => request.Epsilon is >= 0 and <= 1 ? new NoisyOracleVerifier(request.Epsilon, request.Seed)
                 : throw new ArgumentException($"epsilon: {request.Epsilon} is not a flip probability in [0, 1]"),
-            "reward-model" => learned is not null && request.ModelId > 0 ? learned(request.ModelId)
+            "reward-model" => request.ModelId > 0
+                ? (learned ?? (id => EvaluationVerifiers.LoadRewardModel(new EvaluationStore(dbFactory), id, Training.Runtime.TorchRuntime.ResolveDevice("auto"))))(request.ModelId)
                 : throw new ArgumentException("reward-model re-scoring needs modelId (a learned verifier's model id)"),
             var v => throw new ArgumentException($"verifier: unknown value '{v}' (oracle, noisy-oracle, reward-model)"),
         };

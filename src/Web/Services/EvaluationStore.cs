@@ -4,6 +4,7 @@
 using BonStudio.Data;
 using BonStudio.Data.Entities;
 using BonStudio.Training.Evaluation;
+using BonStudio.Training.Verifiers;
 using Microsoft.EntityFrameworkCore;
 
 namespace BonStudio.Web.Services;
@@ -44,6 +45,22 @@ public sealed class EvaluationStore(IDbContextFactory<BonStudioDb> dbFactory)
         var problems = db.Problems.AsNoTracking().Where(p => p.DatasetId == datasetId).OrderBy(p => p.Id).Take(count).ToList();
         if (problems.Count == 0) throw new ArgumentException($"datasetId: data set {datasetId} ('{dataset.Name}') has no problems.");
         return (dataset.Suite, problems);
+    }
+
+    /// <summary>Every stored sample of evaluation <paramref name="runId"/> labelled by the checker (unknown verdicts skipped),
+    /// and the model it evaluated: the training data of a `verifier` run.</summary>
+    public (List<RewardExample> Examples, int? ModelId) RewardExamples(int runId)
+    {
+        using var db = dbFactory.CreateDbContext();
+        var run = db.Runs.AsNoTracking().FirstOrDefault(r => r.Id == runId && r.Kind == "bon-eval")
+            ?? throw new ArgumentException($"evaluationRunId: run {runId} is not a bon-eval evaluation.");
+        var rows = (from x in db.Samples
+                    join s in db.SampleSets on x.SampleSetId equals s.Id
+                    where s.RunId == runId && x.Correct != null
+                    orderby s.Id, x.Index
+                    select new { s.PromptKey, s.PromptText, x.Text, x.Correct }).AsNoTracking().ToList();
+        if (rows.Count == 0) throw new ArgumentException($"evaluationRunId: evaluation {runId} has no graded samples.");
+        return (rows.Select(r => new RewardExample(r.PromptKey, r.PromptText, r.Text, r.Correct == true)).ToList(), run.ModelId);
     }
 
     /// <summary>Opens a sink for run <paramref name="runId"/>, creating the score layers it will fill (once).</summary>

@@ -23,13 +23,23 @@ public sealed record RunQuery(
     string? Kind = null,
     RunStatus? Status = null,
     string? Tag = null,
-    string? Text = null);
+    string? Text = null,
+    /// <summary>Filter expression over config, metrics and columns, e.g. "lr &lt; 1e-3 and bon/bon_at_32 &gt; 0.4".</summary>
+    string? Filter = null,
+    int? ExperimentId = null,
+    bool? Starred = null,
+    /// <summary>null: hide archived runs; true: only archived; false: only not archived.</summary>
+    bool? Archived = null,
+    /// <summary>"created" (default), "name", "id", "status", "kind", or "metric:&lt;name&gt;"; a leading '-' sorts descending.</summary>
+    string? Sort = null);
 
 public sealed record PagedResult<T>(IReadOnlyList<T> Items, int Total, int Page, int PageSize);
 
 public sealed record RunListItem(
     int Id, string Kind, string Name, RunStatus Status, double Progress, string? StatusMessage,
-    IReadOnlyList<string> Tags, long Seed, DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt);
+    IReadOnlyList<string> Tags, long Seed, DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt,
+    bool Starred = false, bool Archived = false, string GroupHash = "", int? ExperimentId = null, int? ParentRunId = null,
+    string? Notes = null, IReadOnlyDictionary<string, double>? Metrics = null);
 
 public sealed record RunDetails(
     int Id, string Kind, string Name, RunStatus Status, double Progress, string? StatusMessage, string? Error,

@@ -52,7 +52,7 @@ public class CalibrationFormatTests
         Assert.Equal(0, skipped);
         Assert.Equal(["almost certain", "better than even", "highly unlikely"], labels);
         Assert.Equal(MiniMath.Prompt(problems[0]), pairs[0].Prompt);
-        Assert.Equal(MiniMath.Completion(problems[1]) + "\nConfidence: better than even", pairs[1].Completion); // trailing spaces trimmed
+        Assert.Equal(MiniMath.Completion(problems[1]) + "\nConf: better than even", pairs[1].Completion); // trailing spaces trimmed
         // The strict checker still grades the answer line alone.
         Assert.All(pairs.Select((p, i) => (p, i)), x => Assert.True(MiniMath.IsCorrect(x.p.Completion, problems[x.i].Answer)));
     }
@@ -68,10 +68,10 @@ public class CalibrationFormatTests
     }
 
     [Theory]
-    [InlineData("17+25=42 #### 42\nConfidence: likely", "likely", 0.70)]
-    [InlineData("#### 42\nConfidence: Highly Likely.", "highly likely", 0.90)]
-    [InlineData("#### 42\nConfidence:   about even  \nmore text", "about even", 0.50)]
-    [InlineData("#### 1\nConfidence: likely\nConfidence: almost no chance", "almost no chance", 0.02)] // the last line counts
+    [InlineData("17+25=42 #### 42\nConf: likely", "likely", 0.70)]
+    [InlineData("#### 42\nConf: Highly Likely.", "highly likely", 0.90)]
+    [InlineData("#### 42\nConf:   about even  \nmore text", "about even", 0.50)]
+    [InlineData("#### 1\nConf: likely\nConf: almost no chance", "almost no chance", 0.02)] // the last line counts
     public void Parses_the_emitted_phrase_and_maps_it_back_to_its_probability(string text, string phrase, double probability)
     {
         var parsed = LinguisticFormat.Parse(text, PhraseLadderView.Default);
@@ -82,10 +82,10 @@ public class CalibrationFormatTests
 
     [Theory]
     [InlineData("17+25=42 #### 42", null)]                           // no confidence line
-    [InlineData("#### 42\nConfidence: maybe", "maybe")]                // not on the ladder
-    [InlineData("#### 42\nConfidence: ", "")]                          // empty
-    [InlineData("#### 42\nConfidence: likelyish", "likelyish")]        // no prefix matching
-    [InlineData("#### 42\nconfidence likely", null)]                   // marker misspelt
+    [InlineData("#### 42\nConf: maybe", "maybe")]                // not on the ladder
+    [InlineData("#### 42\nConf: ", "")]                          // empty
+    [InlineData("#### 42\nConf: likelyish", "likelyish")]        // no prefix matching
+    [InlineData("#### 42\nconf likely", null)]                   // marker misspelt
     public void Unknown_or_missing_phrases_are_unparseable(string text, string? raw)
     {
         var parsed = LinguisticFormat.Parse(text, PhraseLadderView.Default);
@@ -99,8 +99,8 @@ public class CalibrationFormatTests
     {
         var ladder = PhraseLadderView.Parse(["sure=0.9", "no idea=0.5", "doubtful=0.2"]);
         Assert.Equal("no idea", ladder.Nearest(0.45).Phrase);
-        Assert.Equal(0.9, LinguisticFormat.Parse("#### 3\nConfidence: sure", ladder).Probability);
-        Assert.False(LinguisticFormat.Parse("#### 3\nConfidence: likely", ladder).Parsed);
+        Assert.Equal(0.9, LinguisticFormat.Parse("#### 3\nConf: sure", ladder).Probability);
+        Assert.False(LinguisticFormat.Parse("#### 3\nConf: likely", ladder).Parsed);
 
         Assert.Contains("Ladder[1]", Assert.Throws<ArgumentException>(() => PhraseLadderView.Parse(["a=0.5", "b"])).Message);
         Assert.Contains("Ladder[1]", Assert.Throws<ArgumentException>(() => PhraseLadderView.Parse(["a=0.5", "b=1.5"])).Message);
@@ -144,6 +144,14 @@ public class CalibrationFormatTests
             Assert.Contains(":3:", Assert.Throws<InvalidDataException>(() => JsonlCalibrationSink.Read(path)).Message);
         }
         finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void Batch_order_seed_is_the_same_in_every_process()
+    {
+        // Fixed values (computed independently): HashCode.Combine would differ between processes and break reruns.
+        Assert.Equal(185124933, LikelihoodTrainer.BatchSeed(1, 0));
+        Assert.Equal(1125744258, LikelihoodTrainer.BatchSeed(7, 123));
     }
 
     [Fact]

@@ -153,20 +153,17 @@ public sealed class CalibrationModelTests : IDisposable
     [Fact]
     public void Calibration_sft_end_to_end_teaches_a_tiny_model_to_emit_parseable_phrases()
     {
-        // A tiny base model that has learnt one fixed answer format ("#### 5"), as a trained base model would have
-        // learnt MiniMath's: calibration-SFT then only has to add the confidence line.
-        using var model = TinyModel(21, layers: 2, dim: 64);
-        var formatPairs = MiniMath.Generate("train", 64, [1], seed: 9).Select(p => new TrainingPair(MiniMath.Prompt(p), "#### 5")).ToList();
-        LikelihoodTrainer.Train(model, Tok, formatPairs, new LikelihoodTrainingOptions { Steps = 60, BatchSize = 16, LearningRate = 3e-3, WarmupSteps = 5 },
-            new ConsoleReporter(output: TextWriter.Null));
-        var path = SaveTiny(model, "base.safetensors");
+        // A small MiniMath GPT trained by calib-base (Fixtures/calibration-base/README.md): it already writes answers in
+        // MiniMath's format, so a short fine-tuning only has to add the confidence line, as with a real base model.
+        TorchRuntime.SetThreads(1); // the same float rounding whatever ran before
+        var path = Path.Combine(AppContext.BaseDirectory, "Fixtures", "calibration-base", "minimath-gpt-2x64.safetensors");
         var sink = new MemoryCalibrationSink();
         var reporter = new ConsoleReporter(output: Environment.GetEnvironmentVariable("CALIB_TEST_LOG") is null ? TextWriter.Null : Console.Out);
         var config = new CalibrationSftConfig
         {
-            Source = ConfidenceSources.Likelihood, Levels = [1], TrainProblems = 16, TestProblems = 8, MaxNewTokens = 40,
-            Steps = 200, BatchSize = 16, LearningRate = 5e-3, Device = "cpu", Threads = 1, Seed = 2,
-            Ladder = ["sure=0.9", "even=0.5", "no=0.1"], // an edited ladder: short phrases keep the tiny model's job small
+            Source = ConfidenceSources.Likelihood, Levels = [1], TrainProblems = 16, TestProblems = 8, MaxNewTokens = 60,
+            Steps = 100, BatchSize = 16, LearningRate = 3e-3, Device = "cpu", Threads = 1, Seed = 2,
+            Ladder = ["sure=0.9", "even=0.5", "no=0.1"], // an edited ladder
         };
 
         var result = CalibrationSft.Execute(config, path, Path.Combine(_dir, "sft"), reporter, sink);
@@ -174,6 +171,7 @@ public sealed class CalibrationModelTests : IDisposable
         Assert.True(File.Exists(result.CheckpointPath));
         Assert.Equal(8, result.TestProblems);
         Assert.True(result.Unparseable <= 2, $"{result.Unparseable} of 8 outputs had no parseable phrase");
+        Assert.Equal(8, result.PhraseCounts.Values.Sum() + result.Unparseable);
         var phrases = sink.OfSource(ConfidenceSources.Phrase);
         Assert.Equal(8 - result.Unparseable, phrases.Count);
         var ladder = PhraseLadderView.Parse(config.Ladder);

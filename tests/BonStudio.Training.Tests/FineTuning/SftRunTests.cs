@@ -74,16 +74,17 @@ public sealed class SftRunTests : IDisposable
         var config = Tiny with { Steps = 12, EvalEvery = 0, CheckpointEvery = 4, LogEvery = 1, TestProblems = 2, ValidationProblems = 2 };
         var uninterrupted = SftRun.Execute(config, Dir("full"), new ConsoleReporter(output: TextWriter.Null));
 
-        // Cancel once step 6 has been logged: the checkpoint of step 4 exists, steps 5-6 are lost.
+        // Cancel once step 6 has been logged: the periodic checkpoint of step 4 exists, and stopping writes one
+        // for step 6 (graceful shutdown), so nothing done is lost.
         using var cts = new CancellationTokenSource();
         var cancelling = new CancelAfter(cts, "train/loss", 6);
         Assert.ThrowsAny<OperationCanceledException>(() => SftRun.Execute(config, Dir("resumed"), cancelling));
         Assert.Equal(6, cancelling.Metrics.Where(m => m.Name == "train/loss").Max(m => m.Step));
-        Assert.Equal([4L], cancelling.Checkpoints.Select(c => c.Step));
+        Assert.Equal([4L, 6L], cancelling.Checkpoints.Select(c => c.Step));
 
         var resumedReporter = new ConsoleReporter(output: TextWriter.Null);
         var resumed = SftRun.Execute(config, Dir("resumed"), resumedReporter);
-        Assert.Equal(5, resumedReporter.Metrics.Where(m => m.Name == "train/loss").Min(m => m.Step)); // continued after step 4
+        Assert.Equal(7, resumedReporter.Metrics.Where(m => m.Name == "train/loss").Min(m => m.Step)); // continued after step 6
         var (tu, _) = Safetensors.Load(uninterrupted.FinalCheckpointPath);
         var (tr, _) = Safetensors.Load(resumed.FinalCheckpointPath);
         Assert.All(tu, kv => Assert.True(kv.Value.allclose(tr[kv.Key], rtol: 1e-5, atol: 1e-7), kv.Key));

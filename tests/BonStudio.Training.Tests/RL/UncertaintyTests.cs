@@ -50,6 +50,7 @@ public class UncertaintyTests
     [Fact]
     public void Covariance_with_dense_random_features_matches_a_dense_solve()
     {
+        BonStudio.Training.Runtime.TorchRuntime.SetThreads(1);
         var u = new FeatureCovariance(new FeatureCovarianceConfig { Lambda = 0.5, RandomFeatures = 8, Seed = 1 }, 3, 1);
         var rng = new Random(2);
         var xs = Enumerable.Range(0, 30).Select(_ => new float[] { (float)rng.NextDouble(), (float)rng.NextDouble(), (float)rng.NextDouble() }).ToList();
@@ -73,6 +74,9 @@ public class UncertaintyTests
 [Collection("Torch")]
 public class TorchUncertaintyTests
 {
+    // Tiny networks: one thread avoids OpenMP spin-waiting on a busy machine (RlRun does the same via Threads = 1).
+    public TorchUncertaintyTests() => BonStudio.Training.Runtime.TorchRuntime.SetThreads(1);
+
     private const int Dim = 16, Actions = 2;
     private static float[] OneHot(int i) { var x = new float[Dim]; x[i] = 1; return x; }
 

@@ -45,7 +45,7 @@ public sealed class EnsembleMlp : Module<Tensor, Tensor>
     {
         // Same init as nn.Linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), independently per head.
         Parameter Uniform(long[] shape, int fanIn) =>
-            new((rand(shape) * 2 - 1) / Math.Sqrt(fanIn), requires_grad: trainable);
+            new(empty(shape).uniform_(-1 / Math.Sqrt(fanIn), 1 / Math.Sqrt(fanIn)), requires_grad: trainable);
         w1 = Uniform([heads, inputs, hidden], inputs); b1 = Uniform([heads, 1, hidden], inputs);
         w2 = Uniform([heads, hidden, hidden], hidden); b2 = Uniform([heads, 1, hidden], hidden);
         w3 = Uniform([heads, hidden, outputs], hidden); b3 = Uniform([heads, 1, outputs], hidden);
@@ -56,9 +56,9 @@ public sealed class EnsembleMlp : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x = observations.unsqueeze(0).expand(w1.shape[0], -1, -1);  // (M, B, obs)
-        x = functional.relu(bmm(x, w1) + b1);                          // (M, B, H)
-        x = functional.relu(bmm(x, w2) + b2);                          // (M, B, H)
-        return (bmm(x, w3) + b3).MoveToOuterDisposeScope();               // (M, B, A)
+        x = functional.relu(bmm(x, w1).add_(b1, Scalars.One));                          // (M, B, H)
+        x = functional.relu(bmm(x, w2).add_(b2, Scalars.One));                          // (M, B, H)
+        return bmm(x, w3).add_(b3, Scalars.One).MoveToOuterDisposeScope();               // (M, B, A)
     }
 }
 
@@ -71,6 +71,7 @@ public sealed class BootDdqn : IAgent, IQEnsemble
     private readonly RlAdam _optimizer;
     private readonly ReplayBuffer _replay;
     private readonly float[] _mask;
+    private readonly Scalar _gamma, _priorScale;
     private long _transitions;
 
     public BootDdqn(BootDdqnConfig config, int observationSize, int actionCount, Device device, Random rng)
@@ -84,6 +85,7 @@ public sealed class BootDdqn : IAgent, IQEnsemble
         _optimizer = new RlAdam(_online.parameters(), config.LearningRate);
         _replay = new ReplayBuffer(config.ReplayCapacity, observationSize, config.Heads);
         _mask = new float[config.Heads];
+        _gamma = config.Gamma.ToScalar(); _priorScale = config.PriorScale.ToScalar();
     }
 
     public string Name => "bootddqn";
@@ -99,7 +101,7 @@ public sealed class BootDdqn : IAgent, IQEnsemble
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var x = observations.to(_device);
-        return (_online.call(x) + _config.PriorScale * _prior.call(x)).MoveToOuterDisposeScope(); // (M, B, A)
+        return _online.call(x).add_(_prior.call(x), _priorScale).MoveToOuterDisposeScope(); // (M, B, A): Q_m + β·prior_m
     }
 
     public int Act(float[] observation)
@@ -136,21 +138,21 @@ public sealed class BootDdqn : IAgent, IQEnsemble
         var nextObs = tensor(b.NextObs, [n, d]).to(_device);
         var actions = tensor(b.Actions, [1, n, 1]).to(_device).expand(heads, -1, -1);   // (M, B, 1)
         var rewards = tensor(b.Rewards, [1, n]).to(_device);                              // (1, B)
-        var notDone = 1 - tensor(b.Terminals, [1, n]).to(_device);
+        var notDone = tensor(b.NotDone, [1, n]).to(_device);
         var masks = tensor(b.Masks, [heads, n]).to(_device);                              // (M, B)
 
         Tensor targets, priorNow;
         using (no_grad())
         {
-            var priorNext = _config.PriorScale * _prior.call(nextObs);                        // (M, B, A)
-            priorNow = _config.PriorScale * _prior.call(obs);
-            var nextActions = (_online.call(nextObs) + priorNext).argmax(2, keepdim: true);   // (M, B, 1)
-            var nextValues = (_target.call(nextObs) + priorNext).gather(2, nextActions).squeeze(2); // (M, B)
-            targets = rewards + _config.Gamma * notDone * nextValues;
+            var priorNext = _prior.call(nextObs).mul_(_priorScale);                           // (M, B, A)
+            priorNow = _prior.call(obs).mul_(_priorScale);
+            var nextActions = _online.call(nextObs).add_(priorNext, Scalars.One).argmax(2, keepdim: true); // (M, B, 1)
+            var nextValues = _target.call(nextObs).add_(priorNext, Scalars.One).gather(2, nextActions).squeeze(2); // (M, B)
+            targets = notDone.mul(nextValues).mul_(_gamma).add_(rewards, Scalars.One); // r + γ(1 - done) Q'
         }
-        var q = (_online.call(obs) + priorNow).gather(2, actions).squeeze(2);               // (M, B)
+        var q = _online.call(obs).add(priorNow, Scalars.One).gather(2, actions).squeeze(2); // (M, B)
         // Each head's mean squared TD error over its masked transitions, summed over heads.
-        var perHead = ((q - targets).pow(2) * masks).sum(1) / masks.sum(1).clamp_min(1);
+        var perHead = q.sub(targets).square().mul(masks).sum(1).div(masks.sum(1).clamp_min(Scalars.One));
         var loss = perHead.sum();
         _optimizer.ZeroGrad();
         loss.backward();
@@ -169,6 +171,6 @@ public sealed class BootDdqn : IAgent, IQEnsemble
 
     public void Dispose()
     {
-        _online.Dispose(); _target.Dispose(); _prior.Dispose(); _optimizer.Dispose();
+        _online.Dispose(); _target.Dispose(); _prior.Dispose(); _optimizer.Dispose(); _gamma.Dispose(); _priorScale.Dispose();
     }
 }

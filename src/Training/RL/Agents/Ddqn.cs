@@ -57,6 +57,7 @@ public class Ddqn : IAgent
     protected readonly int ActionCount;
     private readonly RlAdam _optimizer;
     private readonly ReplayBuffer _replay;
+    private readonly Scalar _gamma;
     private long _transitions;
 
     /// <param name="rng">The agent's own seeded RNG (ε draws, replay sampling).</param>
@@ -68,6 +69,7 @@ public class Ddqn : IAgent
         Target.load_state_dict(Online.state_dict());
         _optimizer = new RlAdam(Online.parameters(), config.LearningRate);
         _replay = new ReplayBuffer(config.ReplayCapacity, observationSize);
+        _gamma = config.Gamma.ToScalar();
     }
 
     public virtual string Name => "ddqn";
@@ -109,14 +111,14 @@ public class Ddqn : IAgent
         var nextObs = tensor(b.NextObs, [n, d]).to(DeviceUsed);
         var actions = tensor(b.Actions, [n, 1]).to(DeviceUsed);
         var rewards = tensor(b.Rewards, [n]).to(DeviceUsed);
-        var notDone = 1 - tensor(b.Terminals, [n]).to(DeviceUsed);
+        var notDone = tensor(b.NotDone, [n]).to(DeviceUsed);
 
         Tensor targets;
         using (no_grad())
         {
             var nextActions = Online.call(nextObs).argmax(1, keepdim: true);          // (B, 1)
             var nextValues = Target.call(nextObs).gather(1, nextActions).squeeze(1);   // (B)
-            targets = rewards + Config.Gamma * notDone * nextValues;
+            targets = notDone.mul(nextValues).mul_(_gamma).add_(rewards, Scalars.One); // r + γ(1 - done) Q'
         }
         var q = Online.call(obs).gather(1, actions).squeeze(1);                        // (B)
         var loss = functional.mse_loss(q, targets);
@@ -131,7 +133,7 @@ public class Ddqn : IAgent
 
     public void Dispose()
     {
-        Online.Dispose(); Target.Dispose(); _optimizer.Dispose();
+        Online.Dispose(); Target.Dispose(); _optimizer.Dispose(); _gamma.Dispose();
         GC.SuppressFinalize(this);
     }
 }

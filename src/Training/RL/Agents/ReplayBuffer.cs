@@ -44,7 +44,7 @@ public sealed class ReplayBuffer
     {
         public readonly int Size = size;
         public readonly float[] Obs = new float[size * obsSize], NextObs = new float[size * obsSize];
-        public readonly float[] Rewards = new float[size], Terminals = new float[size];
+        public readonly float[] Rewards = new float[size], Terminals = new float[size], NotDone = new float[size];
         public readonly long[] Actions = new long[size];
         /// <summary>(MaskSize, Size): head-major, ready for an (M, B) tensor.</summary>
         public readonly float[] Masks = new float[maskSize * size];
@@ -62,7 +62,7 @@ public sealed class ReplayBuffer
             int i = rng.Next(Count);
             Array.Copy(_obs, (long)i * ObservationSize, b.Obs, (long)j * ObservationSize, ObservationSize);
             Array.Copy(_nextObs, (long)i * ObservationSize, b.NextObs, (long)j * ObservationSize, ObservationSize);
-            b.Actions[j] = _actions[i]; b.Rewards[j] = _rewards[i]; b.Terminals[j] = _terminals[i];
+            b.Actions[j] = _actions[i]; b.Rewards[j] = _rewards[i]; b.Terminals[j] = _terminals[i]; b.NotDone[j] = 1f - _terminals[i];
             for (int m = 0; m < MaskSize; m++) b.Masks[m * batchSize + j] = _masks[(long)i * MaskSize + m];
         }
         return b;

@@ -1,7 +1,7 @@
 // Adam (Kingma & Ba 2015) for the RL agents. TorchSharp 0.107's optim.Adam crashed once in a 300k-step DDQN run
 // inside param.addcdiv_ ("Expected false to be true" from c10::Scalar::toFloat) — consistent with a temporary
 // Scalar being finalised while native code still used it. Here every Scalar is created, used and disposed
-// explicitly, and kept alive across the native call.
+// explicitly, and kept alive across the native call (see Scalars.cs).
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -51,7 +51,7 @@ public sealed class RlAdam : IDisposable
                 if (grad is null) continue;
                 _m[i].mul_(beta1).add_(grad, oneMinusBeta1);
                 _v[i].mul_(beta2).addcmul_(grad, grad, oneMinusBeta2);
-                using var denom = _v[i].sqrt().mul_(invSqrtBc2).add_(eps);
+                using var denom = _v[i].sqrt().mul_(invSqrtBc2).add_(eps, Scalars.One);
                 _parameters[i].addcdiv_(_m[i], denom, stepSize);
             }
         }

@@ -44,7 +44,7 @@ public sealed class RandomNetworkDistillation : IUncertainty
     public string Name => "rnd";
     public bool ActionDependent => false;
 
-    private Tensor Errors(Tensor x) => (_predictor.call(x) - _target.call(x)).pow(2).mean([1]); // (B)
+    private Tensor Errors(Tensor x) => _predictor.call(x).sub(_target.call(x)).square().mean([1]); // (B)
 
     public float[] State(IReadOnlyList<float[]> observations)
     {

@@ -1,0 +1,71 @@
+// REST API of the runs table beyond plain listing: seed groups (mean ± 95% t-interval), compare, and annotations
+// (star, archive, tags, notes).
+using BonStudio.Data.Entities;
+using BonStudio.Web.Services;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace BonStudio.Web.Api;
+
+public static class ExperimentsApi
+{
+    public static IServiceCollection AddBonStudioExperiments(this IServiceCollection services)
+    {
+        services.AddScoped<RunExplorerService>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapExperimentsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/runs").WithTags("Runs");
+        api.MapGet("/groups", ListGroups).WithName("ListRunGroups")
+            .WithSummary("Seed groups: runs that differ only by seed, with mean ± 95% Student-t interval per metric over successful seeds; same filters as ListRuns.");
+        api.MapGet("/compare", Compare).WithName("CompareRuns")
+            .WithSummary("Compare runs (`ids=1,2,3`): config fields that differ, final metrics side by side.");
+        api.MapMethods("/{id:int}", ["PATCH"], Annotate).Accepts<RunAnnotationUpdate>("application/json").WithName("AnnotateRun")
+            .WithSummary("Set a run's starred/archived flags, tags or markdown notes (members left out are unchanged).");
+        return app;
+    }
+
+    private const string QueryTitle = "The runs query is invalid.";
+
+    public static async Task<Results<Ok<PagedResult<RunGroup>>, ValidationProblem>> ListGroups(
+        [FromServices] RunExplorerService explorer, CancellationToken ct,
+        int page = 0, int pageSize = 25, string? kind = null, RunStatus? status = null, string? tag = null, string? text = null,
+        string? filter = null, int? experimentId = null, bool? starred = null, bool? archived = null)
+    {
+        try
+        {
+            return TypedResults.Ok(await explorer.GroupsAsync(new RunQuery(page, pageSize, kind, status, tag, text, filter, experimentId, starred, archived), ct));
+        }
+        catch (RunFilterException e)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["filter"] = [e.Message] }, title: QueryTitle,
+                extensions: new Dictionary<string, object?> { ["position"] = e.Position });
+        }
+    }
+
+    public static async Task<Results<Ok<RunComparison>, ValidationProblem, NotFound>> Compare(
+        [FromServices] RunExplorerService explorer, CancellationToken ct, string? ids = null)
+    {
+        var parsed = new List<int>();
+        foreach (var part in (ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, out var id))
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [$"The field ids has '{part}', which is not a run id."] }, title: QueryTitle);
+            parsed.Add(id);
+        }
+        if (parsed.Count is 0 or > RunExplorerService.MaxCompare)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [$"The field ids must list 1 to {RunExplorerService.MaxCompare} run ids, e.g. ids=3,7."] }, title: QueryTitle);
+        return await explorer.CompareAsync(parsed, ct) is { } comparison ? TypedResults.Ok(comparison) : TypedResults.NotFound();
+    }
+
+    public static async Task<Results<NoContent, ValidationProblem, NotFound>> Annotate(
+        int id, [FromBody] RunAnnotationUpdate update, [FromServices] RunExplorerService explorer, CancellationToken ct)
+    {
+        var errors = await explorer.AnnotateAsync(id, update, ct);
+        if (errors is null) return TypedResults.NotFound();
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The run update is invalid.");
+        return TypedResults.NoContent();
+    }
+}
