@@ -58,6 +58,7 @@ public static class BonStudioCli
         root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(MetricsCommand.Create());
         root.Subcommands.Add(GradeCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         return root;
     }
 
