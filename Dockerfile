@@ -21,7 +21,7 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble
 WORKDIR /app
 COPY --from=build /app .
 ENV ASPNETCORE_URLS=http://+:8080 \
-    BonStudio__DataDirectory=/data
+    BonStudioOptions__DataDirectory=/data
 VOLUME /data
 EXPOSE 8080
 ENTRYPOINT ["dotnet", "BonStudio.Web.dll"]

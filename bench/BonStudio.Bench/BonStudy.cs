@@ -32,6 +32,8 @@ public sealed record StudyOptions
     public string Out { get; init; } = "studies/bon/runs/default";
     public string Methods { get; init; } = "sft,rl,bon-sft,bon-rl-v,bon-rl-s,bon-rlb,bon-rlb-p";
     public int Seeds { get; init; } = 3;
+    /// <summary>First seed this process runs (seeds FirstSeed..Seeds): several processes can share one out dir, one seed each.</summary>
+    public int FirstSeed { get; init; } = 1;
     /// <summary>Fine-tuning steps per run (matched budget: Steps × PromptsPerStep × N samples for every method).</summary>
     public int Steps { get; init; } = 30;
     public int PromptsPerStep { get; init; } = 8;
@@ -54,6 +56,8 @@ public sealed record StudyOptions
     public string BaseTemperatures { get; init; } = "0.6,0.8,1.0,1.2";
     public int Threads { get; init; } = 2;
     public string Device { get; init; } = "auto";
+    /// <summary>Only summarise what out/ already holds (finished evaluations); train and evaluate nothing.</summary>
+    public bool SummaryOnly { get; init; } = false;
 }
 
 public sealed class BonStudy : IBenchmark
@@ -78,6 +82,14 @@ public sealed class BonStudy : IBenchmark
         void Say(string m) { var line = $"[{DateTime.UtcNow:HH:mm:ss}] {m}"; Console.WriteLine(line); log.WriteLine(line); }
         Say($"bon-study: {JsonSerializer.Serialize(o)}");
         var test = MiniMath.Generate("test", o.TestProblems, levels, seed: 0);
+
+        if (o.SummaryOnly)
+        {
+            var cached = SummaryFromCache(o, ks);
+            File.WriteAllText(Path.Combine(o.Out, "summary.md"), cached);
+            Console.WriteLine(cached);
+            return Task.CompletedTask;
+        }
 
         // 0. Base model: given, or trained here with the `sft` run kind (resumable in out/base).
         if (string.IsNullOrEmpty(o.Base))
@@ -127,7 +139,7 @@ public sealed class BonStudy : IBenchmark
         // 3. Fine-tune every method × seed, then evaluate its final checkpoint.
         // Seed-major order: an interrupted study still has complete seeds for every method.
         foreach (var method in o.Methods.Split(',')) evals[method] = [];
-        for (int seed = 1; seed <= o.Seeds; seed++)
+        for (int seed = o.FirstSeed; seed <= o.Seeds; seed++)
         {
             foreach (var method in o.Methods.Split(','))
             {
@@ -183,6 +195,25 @@ public sealed class BonStudy : IBenchmark
         Threads = o.Threads,
         Device = o.Device,
     };
+
+    /// <summary>The summary of the finished evaluations in out/evals (complete seeds only, so methods stay comparable).</summary>
+    private static string SummaryFromCache(StudyOptions o, int[] ks)
+    {
+        var dir = Path.Combine(o.Out, "evals");
+        ModelEval? Read(string name) => File.Exists(Path.Combine(dir, $"{name}.json"))
+            ? JsonSerializer.Deserialize<ModelEval>(File.ReadAllText(Path.Combine(dir, $"{name}.json"))) : null;
+        var methods = o.Methods.Split(',');
+        int completeSeeds = 0;
+        while (completeSeeds < o.Seeds && methods.All(m => Read($"{m}-seed{completeSeeds + 1}") is not null)) completeSeeds++;
+        var evals = new Dictionary<string, List<ModelEval>>();
+        if (Read($"base@T{o.Temperature.ToString(CultureInfo.InvariantCulture)}") is { } b) evals["base"] = [b];
+        foreach (var m in methods)
+        {
+            var list = Enumerable.Range(1, Math.Max(1, completeSeeds)).Select(s => Read($"{m}-seed{s}")).Where(e => e is not null).Select(e => e!).ToList();
+            if (list.Count > 0) evals[m] = list;
+        }
+        return $"(partial: {completeSeeds} complete seed(s) of {o.Seeds})\n\n" + Summarise(o with { Seeds = Math.Max(1, completeSeeds) }, ks, evals);
+    }
 
     /// <summary>Evaluates one checkpoint on the test problems (n samples each), cached as JSON in out/evals.</summary>
     private static ModelEval EvaluateCached(StudyOptions o, string name, string checkpoint, IReadOnlyList<MathProblem> test, double temperature,

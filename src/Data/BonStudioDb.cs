@@ -9,8 +9,13 @@ namespace BonStudio.Data;
 /// Add a migration (from the repository root):
 /// <c>dotnet tool restore &amp;&amp; dotnet ef migrations add &lt;Name&gt; --project src/Data --output-dir Migrations</c>
 /// </summary>
-public class BonStudioDb(DbContextOptions<BonStudioDb> options) : DbContext(options)
+public class BonStudioDb : DbContext
 {
+    public BonStudioDb(DbContextOptions<BonStudioDb> options) : base(options) { }
+
+    /// <summary>For provider-specific subclasses (e.g. <see cref="BonStudioPostgresDb"/>) that carry their own migrations.</summary>
+    protected BonStudioDb(DbContextOptions options) : base(options) { }
+
     public DbSet<Experiment> Experiments => Set<Experiment>();
     public DbSet<Run> Runs => Set<Run>();
     public DbSet<RunLog> RunLogs => Set<RunLog>();

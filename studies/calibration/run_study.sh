@@ -2,12 +2,12 @@
 # The calibration study (docs/results-calibration.md): base model → calibration-eval of three sources (3 seeds) →
 # calibration-SFT from the chosen source vs the trained always-confident baseline (3 seeds each) → tables + SVGs.
 # Runs niced (the CPU is shared). Usage: studies/calibration/run_study.sh [stage...]  (stages: base eval sft report; default all)
-# Environment: SOURCE (label source for SFT, default consistency), SEEDS (default "1 2 3").
+# Environment: SOURCE (label source for SFT, default p-true), SEEDS (default "1 2 3").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=studies/calibration/runs
 BIN=/tmp/calib-bench-bin
-SOURCE=${SOURCE:-consistency}
+SOURCE=${SOURCE:-p-true}
 SEEDS=${SEEDS:-"1 2 3"}
 STAGES=${*:-base eval sft report}
 mkdir -p "$RUNS"
@@ -32,21 +32,23 @@ eval)
 sft)
   for s in $SEEDS; do
     [ -f $RUNS/sft-$SOURCE-s$s/metrics.tsv ] || bench calib-sft model=$RUNS/base/base.safetensors out=$RUNS/sft-$SOURCE-s$s Seed=$s Threads=1 Levels=1,2 \
-      Source=$SOURCE Labels=source TrainProblems=1000 TestProblems=300 Steps=300 LearningRate=1e-3 > $RUNS/sft-$SOURCE-s$s.log 2>&1
+      Source=$SOURCE Labels=source TrainProblems=600 TestProblems=300 Steps=300 LearningRate=1e-3 TeachProblems=600 TeachSteps=300 > $RUNS/sft-$SOURCE-s$s.log 2>&1
     [ -f $RUNS/sft-confident-s$s/metrics.tsv ] || bench calib-sft model=$RUNS/base/base.safetensors out=$RUNS/sft-confident-s$s Seed=$s Threads=1 Levels=1,2 \
-      Source=$SOURCE Labels=always-confident TrainProblems=1000 TestProblems=300 Steps=300 LearningRate=1e-3 > $RUNS/sft-confident-s$s.log 2>&1
+      Source=$SOURCE Labels=always-confident TrainProblems=600 TestProblems=300 Steps=300 LearningRate=1e-3 > $RUNS/sft-confident-s$s.log 2>&1
   done ;;
 report)
+  # Only finished runs (metrics.tsv is written last) enter the tables.
   FIG=docs/figures/calibration
   mkdir -p $FIG
-  evals=$(for s in $SEEDS; do [ -f $RUNS/eval-s$s/calibration.jsonl ] && printf "s$s=$RUNS/eval-s$s,"; done)
-  [ -n "$evals" ] && bench calib-report out=$FIG name=sources-s1 runs=s1=$RUNS/eval-s1 title="Base model: three confidence sources (seed 1)" > $RUNS/report-sources.txt
-  [ -n "$evals" ] && bench calib-report out=$FIG name=sources-all runs=${evals%,} > $RUNS/report-sources-all.txt
-  sfts=$(for s in $SEEDS; do [ -f $RUNS/sft-$SOURCE-s$s/calibration.jsonl ] && printf "s$s=$RUNS/sft-$SOURCE-s$s,"; done)
-  conf=$(for s in $SEEDS; do [ -f $RUNS/sft-confident-s$s/calibration.jsonl ] && printf "c$s=$RUNS/sft-confident-s$s,"; done)
-  [ -n "$sfts" ] && bench calib-report out=$FIG name=sft-s1 runs=sft=$RUNS/sft-$SOURCE-s1 sources=phrase,$SOURCE,always-confident \
-      title="Calibration-SFT ($SOURCE labels), seed 1" > $RUNS/report-sft.txt
-  [ -n "$sfts$conf" ] && bench calib-report out=$FIG name=sft-all runs=$(echo "$sfts$conf" | sed 's/,$//') > $RUNS/report-sft-all.txt
-  ;;
+  done_runs() { for s in $SEEDS; do if [ -f $RUNS/$1-s$s/metrics.tsv ]; then printf "s$s=$RUNS/$1-s$s,"; fi; done | sed "s/,\$//"; }
+  evals=$(done_runs eval); sfts=$(done_runs sft-$SOURCE); conf=$(done_runs sft-confident)
+  [ -z "$evals" ] || bench calib-report out=$FIG name=sources-s1 runs=s1=$RUNS/eval-s1 title="Base model: three confidence sources (seed 1)" > $RUNS/report-sources-s1.txt
+  [ -z "$evals" ] || bench calib-report out=$FIG name=sources-all runs=$evals > $RUNS/report-sources-all.txt
+  [ -z "$sfts" ] || bench calib-report out=$FIG name=sft-$SOURCE-all runs=$sfts > $RUNS/report-sft-$SOURCE-all.txt
+  [ -z "$conf" ] || bench calib-report out=$FIG name=sft-confident-all runs=$conf > $RUNS/report-sft-confident-all.txt
+  if [ -f $RUNS/sft-$SOURCE-s1/metrics.tsv ] && [ -f $RUNS/sft-confident-s1/metrics.tsv ]; then bench calib-report out=$FIG name=sft-s1 \
+      runs=sft=$RUNS/sft-$SOURCE-s1,confident=$RUNS/sft-confident-s1 sources=phrase,$SOURCE \
+      title="Calibration-SFT ($SOURCE labels) vs always-confident SFT, seed 1" > $RUNS/report-sft-s1.txt; fi
+  true ;;
 *) echo "unknown stage $stage" >&2; exit 2 ;;
 esac; done

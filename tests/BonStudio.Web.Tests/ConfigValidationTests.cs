@@ -89,3 +89,24 @@ public class ConfigValidationTests
         Assert.Null(uflp.Minimum); // [Range(typeof(bool), ...)] is not a numeric range
     }
 }
+
+public class RunKindCatalogTests
+{
+    [Fact]
+    public void EveryKindsDefaultPresetIsValidAndEveryParameterHasAFormField()
+    {
+        var kinds = new RunKindRegistry(RunKindRegistry.DiscoverTypes().Select(t => (IRunKind)Activator.CreateInstance(t)!));
+        var binder = new RunConfigBinder(kinds);
+        Assert.Contains(kinds.All, k => k.Name == "sft");
+        foreach (var kind in kinds.All)
+        {
+            var preset = RunConfigBinder.ToJsonObject(kind.CreateDefaultConfig());
+            var bound = binder.Bind(kind.Name, preset);
+            Assert.True(bound.IsValid, $"{kind.Name}: {string.Join("; ", bound.ErrorLines)}");
+            Assert.Equal(binder.Bind(kind.Name, new JsonObject()).CanonicalJson, bound.CanonicalJson);
+            // The generated form can edit every parameter the config has (nothing silently left at its default).
+            Assert.Equal(preset.Select(p => p.Key).Order(), ConfigSchema.Fields(kind.ConfigType).Select(f => f.JsonName).Order());
+            Assert.All(ConfigSchema.Fields(kind.ConfigType), f => Assert.False(string.IsNullOrWhiteSpace(f.Help), $"{kind.Name}.{f.JsonName} has no help text"));
+        }
+    }
+}

@@ -57,6 +57,8 @@ public class RunsApiTests
         var since = (await http.GetFromJsonAsync<List<MetricSeries>>($"/api/runs/{created.Id}/metrics?name=eval/return&afterStep={evalReturn.Points[0].Step}", Json))!;
         Assert.Equal(evalReturn.Points.Count - 1, Assert.Single(since).Points.Count);
 
+        var raw = JsonNode.Parse(await http.GetStringAsync($"/api/runs/{created.Id}"))!;
+        Assert.EndsWith("Z", raw["createdAt"]!.GetValue<string>()); // times are UTC and say so
         var log = (await http.GetFromJsonAsync<List<LogLine>>($"/api/runs/{created.Id}/log", Json))!;
         Assert.Contains(log, l => l.Message.Contains("on cpu"));
 

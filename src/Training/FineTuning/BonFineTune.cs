@@ -147,7 +147,8 @@ public sealed record BonFineTuneConfig : IRunConfig, IValidatableObject
     [Range(0, 256), Description("CPU threads for libtorch (0 = libtorch's default).")]
     public int Threads { get; init; } = 0;
 
-    /// <summary>The parsed <see cref="Method"/>.</summary>
+    /// <summary>The parsed <see cref="Method"/> (not serialised: it is derived, and throws for an unknown method).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public BonMethod MethodKind => Methods.TryGetValue(Method, out var m) ? m
         : throw new ValidationException($"Method: '{Method}' is not one of {string.Join(", ", Methods.Keys)}.");
 
@@ -383,7 +384,8 @@ public static class BonFineTune
 
     /// <summary>
     /// One optimizer step on L = −(1/promptCount) Σ_j a_j log π(y_j | x) + β · mean over sampled responses of KL_seq(π ‖ π_ref).
-    /// Returns the loss, the mean KL (always measured) and the gradient norm before clipping.
+    /// Returns the loss, the mean KL (always measured) and the gradient norm before clipping. When every weight is 0 and
+    /// β = 0 the optimizer does not step (nothing to learn; AdamW's momentum alone would still move the model).
     /// </summary>
     public static (double Loss, double Kl, double GradNorm) WeightedStep(Gpt policy, Gpt reference, AdamW optimizer,
         IReadOnlyList<PromptCompletion> sequences, IReadOnlyList<double> weights, IReadOnlyList<bool> isSample, int promptCount,
@@ -406,7 +408,11 @@ public static class BonFineTune
         var total = klCoefficient > 0 ? objective + klCoefficient * klMean : objective;
         total.backward();
         double gradNorm = gradClip > 0 ? nn.utils.clip_grad_norm_(policy.parameters(), gradClip) : GradNorm(policy);
-        optimizer.step();
+        // No signal (every weight 0 and no KL term, e.g. RL on prompts where all n samples failed): the loss is constant,
+        // so skip the update. Otherwise AdamW would keep moving the model on stale momentum, and its normalised steps
+        // do not shrink with the (zero) gradient; that drift collapsed sparse-reward RL runs here.
+        bool hasSignal = klCoefficient > 0 || weights.Any(w => w != 0);
+        if (hasSignal) optimizer.step();
         return (total.item<float>(), klMean.item<float>(), gradNorm);
     }
 

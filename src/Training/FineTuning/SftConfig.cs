@@ -48,7 +48,7 @@ public sealed record SftConfig : IRunConfig, IValidatableObject
     // optimisation
     /// <summary>Optimizer steps.</summary>
     [Range(1, 10_000_000), Description("Number of optimizer steps.")]
-    public int Steps { get; init; } = 2000;
+    public int Steps { get; init; } = 1500;
     /// <summary>Sequences per step.</summary>
     [Range(1, 4096), Description("Problems (sequences) per optimizer step.")]
     public int BatchSize { get; init; } = 32;

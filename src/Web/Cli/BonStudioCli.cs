@@ -22,8 +22,7 @@ public static class BonStudioCli
     /// <summary>Runs the web host (UI, API, workers) until shut down.</summary>
     public static async Task<int> ServeAsync(string[] args)
     {
-        var hostArgs = ToHostArgs(args);
-        var builder = WebApplication.CreateBuilder(hostArgs);
+        var builder = WebApplication.CreateBuilder(WebOptions(args));
         builder.AddBonStudio();
         var app = builder.Build();
         app.MapBonStudio();
@@ -58,12 +57,32 @@ public static class BonStudioCli
         root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(MetricsCommand.Create());
         root.Subcommands.Add(GradeCommand.Create());
+        root.Subcommands.Add(RescoreCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
         return root;
     }
 
     private static string[] DataDirArgs(ParseResult parse) =>
         parse.GetValue(DataDirOption) is { Length: > 0 } dir ? ["--data-dir", dir] : [];
+
+    /// <summary>Host options for the web app: arguments (with --data-dir translated) and the content root.</summary>
+    public static WebApplicationOptions WebOptions(string[] args)
+    {
+        var hostArgs = ToHostArgs(args);
+        return new WebApplicationOptions { Args = hostArgs, ContentRootPath = ContentRoot(hostArgs) };
+    }
+
+    /// <summary>The current directory when it holds appsettings.json (the repository top, a container's /app), else the
+    /// folder of the binaries (which has copies of appsettings.json and wwwroot/); null leaves an explicit choice alone.
+    /// The data directory is resolved against the current directory either way.</summary>
+    public static string? ContentRoot(IReadOnlyList<string> hostArgs)
+    {
+        if (hostArgs.Any(a => a.StartsWith("--contentRoot", StringComparison.OrdinalIgnoreCase))
+            || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ASPNETCORE_CONTENTROOT"))
+            || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOTNET_CONTENTROOT")))
+            return null;
+        return File.Exists(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json")) ? null : AppContext.BaseDirectory;
+    }
 
     /// <summary>Turns `--data-dir X` into the configuration key the options bind from; other args pass through.</summary>
     public static string[] ToHostArgs(IReadOnlyList<string> args)
@@ -85,15 +104,18 @@ public static class BonStudioCli
     /// <summary>The same host for a given data directory (null = configuration's).</summary>
     public static IHost BuildCliHost(string? dataDirectory, bool withWorkers = false)
     {
-        var builder = Host.CreateApplicationBuilder(ToHostArgs(dataDirectory is { Length: > 0 } ? ["--data-dir", dataDirectory] : []));
+        var args = ToHostArgs(dataDirectory is { Length: > 0 } ? ["--data-dir", dataDirectory] : []);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = ContentRoot(args) });
         // Logs go to stderr (stdout carries results, e.g. --json); verbs other than `worker` only log warnings.
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         var minimum = withWorkers ? LogLevel.Information : LogLevel.Warning;
         builder.Logging.AddFilter((category, level) => level >= minimum && !(category?.StartsWith("Microsoft.EntityFrameworkCore", StringComparison.Ordinal) == true && level < LogLevel.Warning));
+        // `worker` always runs servers, even with a shared appsettings.json that says RunWorkers=false for the web process.
+        if (withWorkers) builder.Configuration[$"{nameof(BonStudioOptions)}:{nameof(BonStudioOptions.RunWorkers)}"] = "true";
         builder.AddBonStudioCore();
-        if (withWorkers) builder.AddBonStudioWorkers();
+        if (withWorkers) builder.AddBonStudioWorkers(always: true);
         return builder.Build();
     }
 }

@@ -9,6 +9,13 @@ public sealed class BonStudioOptions
     /// resolved against the current directory.</summary>
     public string DataDirectory { get; set; } = "data";
 
+    /// <summary>"sqlite" (embedded default) or "postgres" (scale-out: web + N workers sharing one PostgreSQL database;
+    /// DatabaseConnectionString is then required, and Hangfire stores its jobs there too, schema "hangfire").</summary>
+    public string DatabaseProvider { get; set; } = "sqlite";
+
+    /// <summary>Hangfire's PostgreSQL connection string; empty = DatabaseConnectionString.</summary>
+    public string? HangfireConnectionString { get; set; }
+
     /// <summary>EF Core connection string; empty = SQLite file {DataDirectory}/bonstudio.db.</summary>
     public string? DatabaseConnectionString { get; set; }
 
@@ -16,10 +23,11 @@ public sealed class BonStudioOptions
     /// if Hangfire creates its tables first in the same file, EF's schema creation can misbehave.</summary>
     public string? HangfireDatabasePath { get; set; }
 
-    /// <summary>Whether this process runs Hangfire servers at all (false = UI/API only; use `worker` elsewhere).</summary>
+    /// <summary>Whether the web process runs Hangfire servers (false = UI/API only; start `worker` processes instead).
+    /// The `worker` verb always runs them.</summary>
     public bool RunWorkers { get; set; } = true;
 
-    /// <summary>Workers on the light `default` queue.</summary>
+    /// <summary>Workers on the light `default` queue (0 = none in this process).</summary>
     public int DefaultWorkers { get; set; } = 1;
 
     /// <summary>Workers on the `train` queue; 0 = one per device (CUDA devices, or 1 on CPU).</summary>
@@ -43,10 +51,26 @@ public sealed class BonStudioOptions
     public bool ResumeInterruptedRuns { get; set; } = true;
 
     /// <summary>Run kinds whose trainers resume from the checkpoints in their run directory.</summary>
-    public string[] ResumableKinds { get; set; } = ["sft", "bon-finetune"];
+    public string ResumableKinds { get; set; } = "sft,bon-finetune";
+
+    public string[] ResumableKindList => Split(ResumableKinds);
+
+    /// <summary>Queues this process's Hangfire servers take work from, comma-separated: "default,train" (both),
+    /// "train" for a GPU machine that only trains, "default" for a light helper.</summary>
+    public string Queues { get; set; } = "default,train";
+
+    public string[] QueueList => Split(Queues);
+
+    private static string[] Split(string? list) =>
+        (list ?? "").Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>Executions allowed per run (first start + resumes) before an interrupted run is left alone.</summary>
     public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Let visitors use the app without signing in: the embedded single-user default. Forced OFF (with a log
+    /// line saying why) whenever the server listens on a non-loopback address; then every page, /api endpoint and
+    /// /hangfire needs a signed-in account or an API token.</summary>
+    public bool AllowAnonymous { get; set; } = true;
 
     /// <summary>Seed an example experiment on an empty database.</summary>
     public bool SeedExamples { get; set; } = true;
@@ -54,8 +78,10 @@ public sealed class BonStudioOptions
     /// <summary>Resolved absolute data directory.</summary>
     public string DataDirectoryFullPath => Path.GetFullPath(DataDirectory);
 
+    public bool UsesPostgres => BonStudio.Data.DataExtensions.IsPostgres(DatabaseProvider);
+
     public string EffectiveDatabaseConnectionString => string.IsNullOrWhiteSpace(DatabaseConnectionString)
-        ? $"Data Source={Path.Combine(DataDirectoryFullPath, "bonstudio.db")}"
+        ? UsesPostgres ? throw new InvalidOperationException("BonStudioOptions:DatabaseConnectionString is required with DatabaseProvider=postgres (e.g. Host=db;Database=bonstudio;Username=bonstudio;Password=...)") : $"Data Source={Path.Combine(DataDirectoryFullPath, "bonstudio.db")}"
         : DatabaseConnectionString;
 
     public string EffectiveHangfireDatabasePath => string.IsNullOrWhiteSpace(HangfireDatabasePath)

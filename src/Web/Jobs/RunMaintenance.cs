@@ -48,7 +48,7 @@ public sealed class RunMaintenance(IDbContextFactory<BonStudioDb> dbFactory, IOp
     {
         var opts = options.Value;
         if (!opts.ResumeInterruptedRuns) return 0;
-        var resumable = opts.ResumableKinds;
+        var resumable = opts.ResumableKindList;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var candidates = await db.Runs
             .Where(r => r.Status == RunStatus.Interrupted && !r.CancelRequested && resumable.Contains(r.Kind))

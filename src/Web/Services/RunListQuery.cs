@@ -99,7 +99,7 @@ public static class RunListQuery
         var byRun = summaries.GroupBy(s => s.RunId).ToDictionary(g => g.Key,
             g => (IReadOnlyDictionary<string, double>)g.ToDictionary(s => s.Name, s => s.Value, StringComparer.Ordinal));
         var items = rows.Select(r => new RunListItem(r.Id, r.Kind, r.Name, r.Status, r.Progress, r.StatusMessage,
-            r.Tags.Split(',', StringSplitOptions.RemoveEmptyEntries), r.Seed, r.CreatedAt, r.StartedAt, r.FinishedAt,
+            r.Tags.Split(',', StringSplitOptions.RemoveEmptyEntries), r.Seed, RunService.Utc(r.CreatedAt), RunService.Utc(r.StartedAt), RunService.Utc(r.FinishedAt),
             r.Starred, r.Archived, r.GroupHash, r.ExperimentId, r.ParentRunId, r.Notes,
             byRun.TryGetValue(r.Id, out var m) ? m : new Dictionary<string, double>())).ToList();
         return new PagedResult<RunListItem>(items, total, page, pageSize);

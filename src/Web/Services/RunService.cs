@@ -144,8 +144,8 @@ public sealed class RunService(
         var models = await db.Models.AsNoTracking().Where(m => m.ProducedByRunId == id).OrderBy(m => m.Step).ToListAsync(ct);
         return new RunDetails(r.Id, r.Kind, r.Name, r.Status, r.Progress, r.StatusMessage, r.Error, r.CancelRequested,
             r.TagList, r.Notes, r.ExperimentId, JsonNode.Parse(r.ConfigJson)!.AsObject(), r.ConfigHash, r.GroupHash, r.Seed,
-            r.Device, r.Threads, r.Worker, r.CodeVersion, r.EnvironmentJson, r.CreatedAt, r.StartedAt, r.FinishedAt,
-            r.HeartbeatAt, r.Attempts, r.ParentRunId, r.HangfireJobId,
+            r.Device, r.Threads, r.Worker, r.CodeVersion, r.EnvironmentJson, Utc(r.CreatedAt), Utc(r.StartedAt), Utc(r.FinishedAt),
+            Utc(r.HeartbeatAt), r.Attempts, r.ParentRunId, r.HangfireJobId,
             summaries.OrderBy(s => s.Name, StringComparer.Ordinal).ToDictionary(s => s.Name, s => s.Value),
             models.Select(ToItem).ToList());
     }
@@ -180,9 +180,9 @@ public sealed class RunService(
         if (!await db.Runs.AnyAsync(r => r.Id == id, ct)) return null;
         var q = db.RunLogs.AsNoTracking().Where(l => l.RunId == id);
         if (afterId is long a) q = q.Where(l => l.Id > a);
-        var lines = await q.OrderByDescending(l => l.Id).Take(take).Select(l => new LogLine(l.Id, l.Time, l.Level, l.Message)).ToListAsync(ct);
+        var lines = await q.OrderByDescending(l => l.Id).Take(take).Select(l => new { l.Id, l.Time, l.Level, l.Message }).ToListAsync(ct);
         lines.Reverse();
-        return lines;
+        return lines.Select(l => new LogLine(l.Id, Utc(l.Time), l.Level, l.Message)).ToList();
     }
 
     public async Task<PagedResult<ModelItem>> ModelsAsync(int page = 0, int pageSize = 25, CancellationToken ct = default)
@@ -202,5 +202,9 @@ public sealed class RunService(
             JsonNamingPolicy.CamelCase.ConvertName(f.Type.ToString()), f.Minimum, f.Maximum, f.Required, f.Choices)).ToList())).ToList();
 
     private static ModelItem ToItem(Model m) => new(m.Id, m.Name, m.Architecture, m.Tokenizer, m.Path, m.Step, m.Parameters,
-        m.SizeBytes, m.Source, m.IsFinal, m.ProducedByRunId, m.CreatedAt);
+        m.SizeBytes, m.Source, m.IsFinal, m.ProducedByRunId, Utc(m.CreatedAt));
+
+    // SQLite returns DateTime without a kind; every time BonStudio stores is UTC, so say so ("...Z" in JSON).
+    internal static DateTime Utc(DateTime t) => t.Kind == DateTimeKind.Utc ? t : DateTime.SpecifyKind(t, DateTimeKind.Utc);
+    internal static DateTime? Utc(DateTime? t) => t is { } v ? Utc(v) : null;
 }

@@ -246,4 +246,29 @@ public sealed class BonFineTuneTests : IDisposable
         var (_, bon) = BonFineTune.PromptCurves(c, s, [2]);
         Assert.Equal(total / pairs, bon[0], 12);
     }
+
+    [Fact]
+    public void A_step_without_signal_leaves_the_model_unchanged_even_with_adam_momentum()
+    {
+        using var policy = TinyGpt();
+        using var reference = TinyGpt();
+        using var optimizer = BonFineTune.MakeOptimizer(policy, new BonFineTuneConfig { LearningRate = 1e-2 });
+        var seqs = new List<PromptCompletion> { new(Prompt(ToyPrompt), [.. Tok.Encode(ToyDemo), CharTokenizer.EosTokenId]) };
+        BonFineTune.WeightedStep(policy, reference, optimizer, seqs, [1.0], [true], 1, 0, 1); // builds momentum
+        var before = policy.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        BonFineTune.WeightedStep(policy, reference, optimizer, seqs, [0.0], [true], 1, 0, 1); // all weights 0
+        foreach (var (name, t) in policy.state_dict()) Assert.True(t.allclose(before[name], 0, 0), $"{name} moved on a step without signal");
+    }
+
+    [Fact]
+    public void Config_round_trips_through_json_even_when_invalid()
+    {
+        var config = new BonFineTuneConfig { Method = "bon-rl-s", NPrime = 8, SamplesPerPrompt = 16, Levels = [2, 3] };
+        var back = System.Text.Json.JsonSerializer.Deserialize<BonFineTuneConfig>(System.Text.Json.JsonSerializer.Serialize(config))!;
+        Assert.Equal(BonMethod.BonRlS, back.MethodKind);
+        Assert.Equal([2, 3], back.Levels);
+        Assert.Equal(config with { Levels = back.Levels }, back);
+        var invalid = System.Text.Json.JsonSerializer.Serialize(new BonFineTuneConfig { Method = "ppo" }); // a form may hold this
+        Assert.Contains("ppo", invalid);
+    }
 }

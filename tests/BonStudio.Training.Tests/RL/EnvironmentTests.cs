@@ -246,3 +246,19 @@ public class CartpoleSwingUpTests
         Assert.True(s.Observation[0] > x0 + 0.05, "pushing right moves the cart right");
     }
 }
+
+public class MiniMontezumaTimeLimitTests
+{
+    [Fact]
+    public void A_restored_state_gets_a_fresh_time_budget()
+    {
+        var env = new MiniMontezuma(new MiniMontezumaConfig(MaxSteps: 10), 1);
+        env.Reset();
+        for (int i = 0; i < 9; i++) env.Step(1); // bump into the bottom wall region, staying alive
+        var late = env.Snapshot();
+        Assert.True(env.Step(1).Truncated);       // the 10th step hits the limit
+        env.Restore(late);
+        for (int i = 0; i < 9; i++) Assert.False(env.Step(1).Done);
+        Assert.True(env.Step(1).Truncated);
+    }
+}

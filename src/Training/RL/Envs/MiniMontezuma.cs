@@ -3,16 +3,18 @@
 // ends); stepping on lava ends the episode. A uniformly random policy practically never reaches the treasure
 // (see the tests), so it needs deep exploration — or UFLP's restarts from uncertain states.
 // Observation: one-hot position over the whole map, then [has key, door open, key taken].
+// The time limit counts steps since the last Reset or Restore: time is not in the observation, so a restored
+// state (UFLP) starts with a fresh budget instead of inheriting one that may be about to run out.
 namespace BonStudio.Training.RL.Envs;
 
 /// <summary>Mini Montezuma settings.</summary>
-/// <param name="MaxSteps">Episode time limit (a truncation).</param>
+/// <param name="MaxSteps">Episode time limit in steps since Reset or Restore (a truncation).</param>
 /// <param name="StickyActionProbability">Chance the previous action repeats instead of the chosen one (0 = deterministic).</param>
 public sealed record MiniMontezumaConfig(int MaxSteps = 200, double StickyActionProbability = 0.0);
 
 public sealed class MiniMontezuma : IGridEnvironment
 {
-    private sealed record State(int Row, int Col, bool HasKey, bool DoorOpen, bool KeyTaken, int T, int LastAction, bool Ended, ulong Rng) : EnvSnapshot;
+    private sealed record State(int Row, int Col, bool HasKey, bool DoorOpen, bool KeyTaken, int LastAction, bool Ended, ulong Rng) : EnvSnapshot;
 
     // S start, K key, D door, T treasure, ~ lava, # wall. Rooms: start (left); bridge room (the key sits at the end of
     // a one-cell bridge between lava; the way on is back down past it); hall; vault (treasure, behind the door).
@@ -109,13 +111,14 @@ public sealed class MiniMontezuma : IGridEnvironment
     public float[]? ObservationAt(int row, int col) =>
         Map[row][col] is '#' or '~' ? null : ObservationOf(row, col, _hasKey, _doorOpen, _keyTaken);
 
-    public EnvSnapshot Snapshot() => new State(_row, _col, _hasKey, _doorOpen, _keyTaken, _t, _lastAction, _ended, _rng.State);
+    public EnvSnapshot Snapshot() => new State(_row, _col, _hasKey, _doorOpen, _keyTaken, _lastAction, _ended, _rng.State);
 
     public void Restore(EnvSnapshot snapshot)
     {
         if (snapshot is not State s) throw new ArgumentException($"MiniMontezuma cannot restore a {snapshot.GetType().Name}.");
-        (_row, _col, _hasKey, _doorOpen, _keyTaken, _t, _lastAction, _ended, _rng.State) =
-            (s.Row, s.Col, s.HasKey, s.DoorOpen, s.KeyTaken, s.T, s.LastAction, s.Ended, s.Rng);
+        (_row, _col, _hasKey, _doorOpen, _keyTaken, _lastAction, _ended, _rng.State) =
+            (s.Row, s.Col, s.HasKey, s.DoorOpen, s.KeyTaken, s.LastAction, s.Ended, s.Rng);
+        _t = 0; // a fresh time budget (see the header)
         Solved = false;
     }
 }
