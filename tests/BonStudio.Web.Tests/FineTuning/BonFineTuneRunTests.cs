@@ -9,7 +9,10 @@ using System.Text.Json.Serialization;
 using BonStudio.Data.Entities;
 using BonStudio.Web.Services;
 using BonStudio.Web.Tests.Evaluation;
+using BonStudio.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace BonStudio.Web.Tests.FineTuning;
 
@@ -72,6 +75,18 @@ public class BonFineTuneRunTests
             Assert.Equal("0.7", config["temperatures"]!.GetValue<string>());
             Assert.Equal(9, config["seed"]!.GetValue<long>());
         }
+
+        // The run page's panel data: one weight point per prompt per step (2 steps × 2 prompts), failure rates in
+        // multiples of 1/n, and both validation curves at steps 1 and 2.
+        var options = app.Services.GetRequiredService<IOptions<BonStudio.Web.Extensions.BonStudioOptions>>().Value;
+        var view = await new BonFineTuneViews(app.Services.GetRequiredService<IDbContextFactory<BonStudioDb>>(), options.RunDirectory).GetAsync(runId);
+        Assert.Equal(4, view.WeightRows);
+        Assert.Equal([1L, 1L, 2L, 2L], view.Weights.Select(w => w.Step).ToArray());
+        Assert.All(view.Weights, w => Assert.True(w.FailureRate is >= 0 and <= 1 && Math.Abs(w.FailureRate * 3 - Math.Round(w.FailureRate * 3)) < 1e-4, $"{w.FailureRate}"));
+        Assert.All(view.Weights, w => Assert.True(w.WeightAbsSum >= Math.Abs(w.WeightSum) - 1e-9));
+        Assert.Equal([1L, 2L], view.Validation["val/pass_at_4"].Select(p => p.Step).ToArray());
+        Assert.Contains(view.Validation.Keys, k => k.StartsWith("val/bon_at_", StringComparison.Ordinal));
+        Assert.Equal(2, BonFineTuneViews.ReadWeights(new BonFineTuneViews(null!, options.RunDirectory).CsvPath(runId), 2).Points.Count);
     }
 
     [Fact]
