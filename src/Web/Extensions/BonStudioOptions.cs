@@ -51,7 +51,7 @@ public sealed class BonStudioOptions
     public bool ResumeInterruptedRuns { get; set; } = true;
 
     /// <summary>Run kinds whose trainers resume from the checkpoints in their run directory.</summary>
-    public string ResumableKinds { get; set; } = "sft,bon-finetune";
+    public string ResumableKinds { get; set; } = "sft,bon-finetune,bon-eval";
 
     public string[] ResumableKindList => Split(ResumableKinds);
 
