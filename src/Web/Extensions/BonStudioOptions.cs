@@ -50,7 +50,7 @@ public sealed class BonStudioOptions
     /// they resume from their last recorded checkpoint.</summary>
     public bool ResumeInterruptedRuns { get; set; } = true;
 
-    /// <summary>Run kinds whose trainers resume from the checkpoints in their run directory.</summary>
+    /// <summary>Run kinds that resume where they stopped: trainers from the checkpoints in their run directory, evaluations by skipping the sample sets already stored.</summary>
     public string ResumableKinds { get; set; } = "sft,bon-finetune,bon-eval";
 
     public string[] ResumableKindList => Split(ResumableKinds);
