@@ -16,9 +16,9 @@ public class CalibrationBrowserTests
 {
     private const string Chromium = "/usr/bin/chromium";
 
-    /// <summary>40 pairs of an over-confident model: confidence 0.5..0.99, right on every third question.</summary>
+    /// <summary>40 pairs of an over-confident model: confidence 0.5..0.99, right on every third question and on the six most confident ones.</summary>
     private static string ModelA() => string.Join('\n', Enumerable.Range(0, 40).Select(i =>
-        $"{{\"confidence\": {(0.5 + 0.49 * i / 39).ToString("R", CultureInfo.InvariantCulture)}, \"correct\": {(i % 3 == 0 ? "true" : "false")}, \"model\": \"A\", \"source\": \"likelihood\", \"question_id\": \"q{i}\"}}"));
+        $"{{\"confidence\": {(0.5 + 0.49 * i / 39).ToString("R", CultureInfo.InvariantCulture)}, \"correct\": {(i % 3 == 0 || i >= 34 ? "true" : "false")}, \"model\": \"A\", \"source\": \"likelihood\", \"question_id\": \"q{i}\"}}"));
 
     /// <summary>30 pairs of a better-calibrated model: right when its confidence is high.</summary>
     private static string ModelB() => string.Join('\n', Enumerable.Range(0, 30).Select(i =>
