@@ -346,9 +346,9 @@ public sealed class BonStudy : IBenchmark
 
         // Where the weight goes: mean Σ_j |a_j| per prompt by failure-rate bin (pooled over steps and seeds).
         sb.AppendLine();
-        sb.AppendLine("Weight mass by prompt failure rate p̂ = 1 − c/n during training (mean Σ|a_j| per prompt; pooled over steps and seeds):");
+        sb.AppendLine("Weight mass by prompt failure rate p̂ = 1 − c/n during training (mean Σ|a_j| per prompt, prompts with at least one correct sample; pooled over steps and seeds):");
         sb.AppendLine();
-        sb.AppendLine("| method | p̂∈[0,.2) | [.2,.4) | [.4,.6) | [.6,.8) | [.8,1] | share of prompts with p̂ = 1 |");
+        sb.AppendLine("| method | p̂∈[0,.2) | [.2,.4) | [.4,.6) | [.6,.8) | [.8,1) | share of prompts with p̂ = 1 (no correct sample) |");
         sb.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var method in o.Methods.Split(','))
         {
@@ -359,7 +359,7 @@ public sealed class BonStudy : IBenchmark
             sb.Append($"| {method} |");
             for (int b = 0; b < 5; b++)
             {
-                var inBin = rows.Where(r => BonFineTune.FailureBin(r.P) == b).ToList();
+                var inBin = rows.Where(r => r.P < 1.0 && BonFineTune.FailureBin(r.P) == b).ToList(); // p̂ = 1 has no signal: own column
                 sb.Append(inBin.Count == 0 ? " – |" : string.Create(inv, $" {inBin.Average(r => r.Abs):F4} (n={inBin.Count}) |"));
             }
             sb.AppendLine(string.Create(inv, $" {rows.Count(r => r.P == 1.0) / (double)rows.Count:P0} |"));

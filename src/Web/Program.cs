@@ -6,7 +6,7 @@ using BonStudio.Web.Extensions;
 if (!BonStudioCli.IsServe(args))
     return await BonStudioCli.InvokeAsync(args);
 
-var builder = WebApplication.CreateBuilder(BonStudioCli.WebOptions(args is ["serve", .. var rest] ? rest : args));
+var builder = WebApplication.CreateBuilder(BonStudioCli.WebOptions(BonStudioCli.ServeArgs(args)));
 builder.AddBonStudio();
 var app = builder.Build();
 app.MapBonStudio();

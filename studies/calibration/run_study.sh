@@ -40,15 +40,15 @@ report)
   # Only finished runs (metrics.tsv is written last) enter the tables.
   FIG=docs/figures/calibration
   mkdir -p $FIG
-  done_runs() { for s in $SEEDS; do [ -f $RUNS/$1-s$s/metrics.tsv ] && printf "s$s=$RUNS/$1-s$s,"; done | sed 's/,$//'; }
+  done_runs() { for s in $SEEDS; do if [ -f $RUNS/$1-s$s/metrics.tsv ]; then printf "s$s=$RUNS/$1-s$s,"; fi; done | sed "s/,\$//"; }
   evals=$(done_runs eval); sfts=$(done_runs sft-$SOURCE); conf=$(done_runs sft-confident)
-  [ -n "$evals" ] && bench calib-report out=$FIG name=sources-s1 runs=s1=$RUNS/eval-s1 title="Base model: three confidence sources (seed 1)" > $RUNS/report-sources-s1.txt
-  [ -n "$evals" ] && bench calib-report out=$FIG name=sources-all runs=$evals > $RUNS/report-sources-all.txt
-  [ -n "$sfts" ] && bench calib-report out=$FIG name=sft-$SOURCE-all runs=$sfts > $RUNS/report-sft-$SOURCE-all.txt
-  [ -n "$conf" ] && bench calib-report out=$FIG name=sft-confident-all runs=$conf > $RUNS/report-sft-confident-all.txt
-  [ -f $RUNS/sft-$SOURCE-s1/metrics.tsv ] && [ -f $RUNS/sft-confident-s1/metrics.tsv ] && bench calib-report out=$FIG name=sft-s1 \
+  [ -z "$evals" ] || bench calib-report out=$FIG name=sources-s1 runs=s1=$RUNS/eval-s1 title="Base model: three confidence sources (seed 1)" > $RUNS/report-sources-s1.txt
+  [ -z "$evals" ] || bench calib-report out=$FIG name=sources-all runs=$evals > $RUNS/report-sources-all.txt
+  [ -z "$sfts" ] || bench calib-report out=$FIG name=sft-$SOURCE-all runs=$sfts > $RUNS/report-sft-$SOURCE-all.txt
+  [ -z "$conf" ] || bench calib-report out=$FIG name=sft-confident-all runs=$conf > $RUNS/report-sft-confident-all.txt
+  if [ -f $RUNS/sft-$SOURCE-s1/metrics.tsv ] && [ -f $RUNS/sft-confident-s1/metrics.tsv ]; then bench calib-report out=$FIG name=sft-s1 \
       runs=sft=$RUNS/sft-$SOURCE-s1,confident=$RUNS/sft-confident-s1 sources=phrase,$SOURCE \
-      title="Calibration-SFT ($SOURCE labels) vs always-confident SFT, seed 1" > $RUNS/report-sft-s1.txt
+      title="Calibration-SFT ($SOURCE labels) vs always-confident SFT, seed 1" > $RUNS/report-sft-s1.txt; fi
   true ;;
 *) echo "unknown stage $stage" >&2; exit 2 ;;
 esac; done

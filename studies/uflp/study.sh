@@ -35,10 +35,11 @@ if [[ $PARTS == *ablation* ]]; then
 fi
 
 if [[ $PARTS == *montezuma* ]]; then
-  for s in 1 2; do
-    run "mont_boot_uflp_s$s" Env=montezuma Agent=bootddqn Uncertainty=ensemble Uflp=true SolveThreshold=3 EvalEvery=1000 StopWhenSolved=true BudgetSteps=100000 Seed=$s
-    run "mont_ddqn_uflp_s$s" Env=montezuma Agent=ddqn Uncertainty=counts Uflp=true EpsilonDecaySteps=5000 SolveThreshold=3 EvalEvery=1000 StopWhenSolved=true BudgetSteps=100000 Seed=$s
-    run "mont_boot_s$s"      Env=montezuma Agent=bootddqn Uflp=false SolveThreshold=3 EvalEvery=1000 StopWhenSolved=true BudgetSteps=100000 Seed=$s
-    run "mont_ddqn_s$s"      Env=montezuma Agent=ddqn Uflp=false SolveThreshold=3 EvalEvery=1000 StopWhenSolved=true BudgetSteps=100000 Seed=$s
-  done
+  # one seed, 40k steps, the four agents side by side (as reported in docs/results-uflp.md)
+  mont="Env=montezuma SolveThreshold=3 EvalEvery=1000 StopWhenSolved=true BudgetSteps=40000 Seed=1"
+  run mont_boot_uflp_s1 $mont Agent=bootddqn Uncertainty=ensemble Uflp=true &
+  run mont_ddqn_uflp_s1 $mont Agent=ddqn Uncertainty=counts Uflp=true EpsilonDecaySteps=5000 &
+  run mont_boot_s1      $mont Agent=bootddqn Uflp=false &
+  run mont_ddqn_s1      $mont Agent=ddqn Uflp=false &
+  wait
 fi

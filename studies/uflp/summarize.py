@@ -12,8 +12,10 @@ def parse(path):
     rows = []
     for line in open(path):
         parts = line.split()
+        if len(parts) >= 4 and parts[1] == "STOPPED":  # a run stopped by hand: '<tag> STOPPED at <steps> ...'
+            rows.append((parts[0], None, int(parts[3])))
+            continue
         if len(parts) < 3 or parts[1] != "RESULT":
-            if parts: rows.append((parts[0], None, None))
             continue
         kv = dict(p.split("=", 1) for p in parts[3:] if "=" in p)
         solved = None if kv["solved_at"] == "never" else int(kv["solved_at"])

@@ -33,7 +33,8 @@ public class BrowserTests
             // Arrange: the New run form for sft, once the circuit is interactive (earlier clicks would be lost).
             await page.GotoAsync(new Uri(baseAddress, "runs/new?kind=sft").ToString());
             await page.WaitForSelectorAsync("[data-page='new-run'][data-interactive='true']");
-            Assert.Equal("2000", await page.InputValueAsync("#cfg-steps")); // the default preset is prefilled
+            var preset = new BonStudio.Training.FineTuning.SftConfig();
+            Assert.Equal(preset.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture), await page.InputValueAsync("#cfg-steps")); // the default preset is prefilled
 
             // An invalid value shows a message naming the field and blocks the launch.
             await page.FillAsync("#cfg-steps", "-1");

@@ -110,3 +110,26 @@ public class RunKindCatalogTests
         }
     }
 }
+
+public class CommandLineDispatchTests
+{
+    [Theory]
+    [InlineData(new string[0], true)]
+    [InlineData(new[] { "serve" }, true)]
+    [InlineData(new[] { "--urls", "http://127.0.0.1:5001" }, true)]
+    [InlineData(new[] { "--data-dir", "/tmp/x", "serve" }, true)]
+    [InlineData(new[] { "run", "examples/sft-tiny.json" }, false)]
+    [InlineData(new[] { "--data-dir", "/tmp/x", "run", "examples/sft-tiny.json" }, false)]
+    [InlineData(new[] { "--data-dir=/tmp/x", "runs", "list" }, false)]
+    [InlineData(new[] { "--help" }, false)]
+    public void The_first_verb_decides_between_serving_and_running_a_command(string[] args, bool serve)
+    {
+        Assert.Equal(serve, BonStudio.Web.Cli.BonStudioCli.IsServe(args));
+    }
+
+    [Fact]
+    public void The_serve_verb_is_not_passed_to_the_web_host()
+    {
+        Assert.Equal(["--data-dir", "/tmp/x", "--urls", "u"], BonStudio.Web.Cli.BonStudioCli.ServeArgs(["--data-dir", "/tmp/x", "serve", "--urls", "u"]));
+    }
+}

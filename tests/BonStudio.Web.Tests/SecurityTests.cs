@@ -127,7 +127,10 @@ public class SecurityTests
         }
 
         // Signed in: pages, API and dashboard answer; a token minted here works for scripts.
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/")).StatusCode);
+        using var home = await http.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, home.StatusCode);
+        var homeHtml = await home.Content.ReadAsStringAsync();
+        Assert.Contains("Signed in as admin", homeHtml);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/runs")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/hangfire")).StatusCode);
         using var minted = await http.PostAsJsonAsync("/api/tokens", new { name = "ci script", scopes = new[] { "read" } });
@@ -136,6 +139,21 @@ public class SecurityTests
         using var script = NoRedirects(http.BaseAddress!);
         script.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
         Assert.Equal(HttpStatusCode.OK, (await script.GetAsync("/api/runs")).StatusCode);
+
+        // Signing out needs the antiforgery token too (no cross-site sign-out).
+        using var forgedLogout = await http.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string>()));
+        Assert.Equal(HttpStatusCode.BadRequest, forgedLogout.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/runs")).StatusCode);
+
+        // The sign-out form of the navigation menu works (its antiforgery token) and ends the session.
+        var logoutToken = Regex.Match(homeHtml, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"");
+        Assert.True(logoutToken.Success, "the page should carry the sign-out form's antiforgery token");
+        using var logout = await http.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(logoutToken.Groups[1].Value),
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/runs")).StatusCode);
 
         // A second visitor cannot register once an account exists.
         using var stranger = NoRedirects(http.BaseAddress!);

@@ -84,7 +84,7 @@ public static class LikelihoodTrainer
             double loss;
             using (var scope = NewDisposeScope())
             {
-                var rng = new Random(HashCode.Combine(options.Seed, step, 0x11c));
+                var rng = new Random(BatchSeed(options.Seed, step));
                 var batch = Enumerable.Range(0, options.BatchSize).Select(_ => encoded[rng.Next(encoded.Count)]).ToList();
                 optimizer.zero_grad();
                 var lossTensor = WeightedLoss(model, batch);
@@ -107,6 +107,16 @@ public static class LikelihoodTrainer
         }
         module.eval();
         return lastLoss;
+    }
+
+    /// <summary>The seed of step <paramref name="step"/>'s batch draw: a fixed mix of (seed, step), the same in every
+    /// process (HashCode.Combine is randomised per process, so it must not be used for this).</summary>
+    internal static int BatchSeed(long seed, int step)
+    {
+        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)step * 0xBF58476D1CE4E5B9UL + 0x11cUL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
     }
 
     /// <summary>Linear warm-up to the peak, then cosine decay to the minimum at the last step.</summary>

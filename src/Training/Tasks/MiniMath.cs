@@ -3,12 +3,16 @@
 //   "Ann has 17 apples. She buys 25 more, then gives away 9. How many apples does she have now?"
 //   completion: "17+25=42; 42-9=33 #### 33"
 //
-// Stability across versions: the split of a problem depends only on an FNV-1a hash of its worked solution
-// (the arithmetic chain "75-19=56", 80/10/10), never on generation order or wording. So train/validation/test
-// are disjoint by construction in what they compute, not just in their text: a test problem is never a
-// reworded training problem (level 1 has only ~15 000 distinct one-step sums, so splitting by question text
-// would leak most of them). Randomness comes from our own SplitMix64 (System.Random's sequence is not a
-// documented contract). Ids are the content hash of the question.
+// Stability across versions: the split of a problem depends only on an FNV-1a hash of its question text
+// (80/10/10), never on generation order, so train/validation/test are disjoint by construction and a given
+// question text stays in the same split even if templates are added later. Randomness comes from our own
+// SplitMix64 (System.Random's sequence is not a documented contract). Ids are the content hash.
+// Splits are disjoint by question text, not by arithmetic, as GSM8K's are: a test question is never a training
+// question, but it may need an arithmetic fact a training question needed too. Level 1 has only ~15 000
+// distinct one-step sums/differences, so a large training set covers most of them (in other words); from
+// level 2 on the space is millions of chains and overlaps are negligible. Splitting by the arithmetic instead
+// would turn level 1 into a test of generalising addition to unseen facts, which a small CPU-trained model
+// cannot learn in minutes, leaving no headroom for Best-of-N studies (tried and reverted, 2026-12-04).
 //
 // Answer format (the checker is strict): the answer is the text after the FIRST "####" up to the end of that
 // line, trimmed; it must be a plain run of decimal digits (no sign, no separators, no decimals). Leading zeros
@@ -72,7 +76,7 @@ public static class MiniMath
             while (true)
             {
                 var p = TryMake(level, ref rng);
-                if (p is null || SplitOf(p.Solution) != splitIndex || !seen.Add(p.Question)) continue;
+                if (p is null || SplitOf(p.Question) != splitIndex || !seen.Add(p.Question)) continue;
                 result.Add(p);
                 break;
             }
@@ -80,8 +84,8 @@ public static class MiniMath
         return result;
     }
 
-    /// <summary>The split ("train", "validation" or "test") of a worked solution: FNV-1a 64 of its UTF-8 bytes, mod 100, 80/10/10.</summary>
-    public static string SplitOfSolution(string solution) => Splits[SplitOf(solution)];
+    /// <summary>The split ("train", "validation" or "test") a question text belongs to: FNV-1a 64 of its UTF-8 bytes, mod 100, 80/10/10.</summary>
+    public static string SplitOfQuestion(string question) => Splits[SplitOf(question)];
 
     /// <summary>The text the model sees before it answers.</summary>
     public static string Prompt(MathProblem p) => p.Question + "\nA: ";
@@ -284,9 +288,9 @@ public static class MiniMath
         _ => throw new ArgumentException($"unknown split '{split}'; expected train, validation or test", nameof(split)),
     };
 
-    private static int SplitOf(string solution)
+    private static int SplitOf(string question)
     {
-        ulong bucket = Fnv1a64(solution) % 100;
+        ulong bucket = Fnv1a64(question) % 100;
         return bucket < 80 ? 0 : bucket < 90 ? 1 : 2;
     }
 

@@ -14,10 +14,25 @@ public static class BonStudioCli
         Recursive = true,
     };
 
-    /// <summary>True when the arguments ask for the web server: no verb, `serve`, or only host options (--urls=..., --environment=...).</summary>
-    public static bool IsServe(string[] args) =>
-        args.Length == 0 || args[0] == "serve" ||
-        (args[0].StartsWith("--", StringComparison.Ordinal) && args[0] is not ("--help" or "--version"));
+    /// <summary>True when the arguments ask for the web server: no verb, `serve`, or only host options (--urls=..., --environment=...).
+    /// Global options may come first (`--data-dir X run file.json` runs a verb), so the first known verb name decides.</summary>
+    public static bool IsServe(string[] args)
+    {
+        var verbs = Create().Subcommands.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var arg in args)
+        {
+            if (arg is "--help" or "-h" or "-?" or "--version") return false;
+            if (verbs.Contains(arg)) return arg == "serve";
+        }
+        return true;
+    }
+
+    /// <summary>The arguments for the web host: everything but the `serve` verb itself.</summary>
+    public static string[] ServeArgs(string[] args)
+    {
+        int i = Array.IndexOf(args, "serve");
+        return i < 0 ? args : [.. args[..i], .. args[(i + 1)..]];
+    }
 
     /// <summary>Runs the web host (UI, API, workers) until shut down.</summary>
     public static async Task<int> ServeAsync(string[] args)

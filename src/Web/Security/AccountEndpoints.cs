@@ -28,11 +28,13 @@ public static class AccountEndpoints
                 ? Page(ctx, af, "Create account", "/account/register", "/", null, registering: true)
                 : Results.Redirect("/account/login"));
         account.MapPost("/register", Register);
-        account.MapPost("/logout", async (SignInManager<IdentityUser> signIn) =>
+        account.MapPost("/logout", async (HttpContext ctx, IAntiforgery af, SignInManager<IdentityUser> signIn) =>
         {
+            // No form fields to bind, so the token is checked here (no cross-site sign-out).
+            if (!await af.IsRequestValidAsync(ctx)) return Results.Problem("missing or invalid antiforgery token", statusCode: 400);
             await signIn.SignOutAsync();
             return Results.Redirect("/account/login");
-        });
+        }).DisableAntiforgery();
 
         var tokens = app.MapGroup("/api/tokens").WithTags("Tokens").RequireAuthorization(p => p.RequireAuthenticatedUser());
         tokens.MapPost("/", CreateToken).WithName("CreateApiToken")

@@ -293,16 +293,6 @@ public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
         return p;
     }
 
-    /// <summary>The prompt before/after <paramref name="setId"/> in the filtered list (keyboard navigation).</summary>
-    public async Task<(long? Previous, long? Next)> NeighboursAsync(int runId, long setId, PromptQuery q, CancellationToken ct = default)
-    {
-        var all = await PromptsAsync(runId, q with { Page = 0, PageSize = int.MaxValue / 2 }, ct);
-        var idx = all.Items.Select((r, i) => (r, i)).FirstOrDefault(x => x.r.SetId == setId).i;
-        bool found = all.Items.Any(r => r.SetId == setId);
-        if (!found) return (null, all.Items.Count > 0 ? all.Items[0].SetId : null);
-        return (idx > 0 ? all.Items[idx - 1].SetId : null, idx + 1 < all.Items.Count ? all.Items[idx + 1].SetId : null);
-    }
-
     // --------------------------------------------------------------------------------------------------- diff
 
     public async Task<DiffResult> DiffAsync(DiffQuery q, CancellationToken ct = default)

@@ -101,8 +101,18 @@ public sealed class RunService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
         if (run is null) return CancelOutcome.NotFound;
-        if (run.Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled or RunStatus.Interrupted)
+        if (run.Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled)
             return CancelOutcome.AlreadyFinished;
+        if (run.Status == RunStatus.Interrupted)
+        {
+            // Waiting to be resumed: cancelling keeps it from being queued again.
+            var stopped = await db.Runs.Where(r => r.Id == id && r.Status == RunStatus.Interrupted).ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, RunStatus.Cancelled)
+                .SetProperty(r => r.CancelRequested, true)
+                .SetProperty(r => r.StatusMessage, "cancelled while interrupted (not resumed)"), ct);
+            if (stopped == 1) return CancelOutcome.Cancelled;
+            run = await db.Runs.AsNoTracking().FirstAsync(r => r.Id == id, ct); // it was just queued again
+        }
 
         var now = clock.GetUtcNow().UtcDateTime;
         if (run.Status == RunStatus.Queued)

@@ -147,6 +147,14 @@ public class CalibrationFormatTests
     }
 
     [Fact]
+    public void Batch_order_seed_is_the_same_in_every_process()
+    {
+        // Fixed values (computed independently): HashCode.Combine would differ between processes and break reruns.
+        Assert.Equal(185124933, LikelihoodTrainer.BatchSeed(1, 0));
+        Assert.Equal(1125744258, LikelihoodTrainer.BatchSeed(7, 123));
+    }
+
+    [Fact]
     public void Summary_ece_brier_and_auroc_on_a_hand_computed_case()
     {
         // Two bins used: conf 0.9 (3 correct of 4) and conf 0.2 (1 correct of 2); 15 equal-width bins.

