@@ -179,3 +179,19 @@ public class CalibrationImportTests
         finally { try { Directory.Delete(dir, true); } catch (IOException) { } }
     }
 }
+
+public class CalibrationCsvTests
+{
+    [Fact]
+    public void TableCsvNamesTheEstimatorAndDefusesSpreadsheetFormulasInNames()
+    {
+        var pairs = CalibrationImportTests.PairsOf(CalibrationImportTests.TwoSources, "p-true");
+        var report = CalibrationMetrics.Report(pairs, 10, Binning.Mass);
+        var csv = BonStudio.Web.Components.Pages.Calibration.Csv(
+            [new CalibrationCurveReport(7, "=HYPERLINK(\"x\")", "p-true", CalibrationMetrics.DescribeBinning(10, Binning.Mass), report, null)],
+            CalibrationMetrics.DescribeBinning(10, Binning.Mass)).Split('\n');
+        Assert.Equal("run_id,run_name,source,n,accuracy,\"ECE (10 equal-mass bins)\",\"MCE (10 equal-mass bins)\",brier,auroc", csv[0]);
+        Assert.StartsWith("7,\"'=HYPERLINK(\"\"x\"\")\",\"p-true\",4,", csv[1]);
+        Assert.Contains(report.Ece.ToString("R", System.Globalization.CultureInfo.InvariantCulture), csv[1]);
+    }
+}

@@ -129,8 +129,8 @@ public partial class Calibration : ComponentBase
             XAxis = [new XAxis { Title = new Plotly.Blazor.LayoutLib.XAxisLib.Title { Text = "confidence (bin mean)" }, Range = [0.0, 1.0] }],
             YAxis =
             [
-                new YAxis { Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = "accuracy (bin mean)" }, Range = [0.0, 1.0], Domain = [0.32, 1.0] },
-                new YAxis { Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = "pairs per bin" }, Domain = [0.0, 0.24] },
+                new YAxis { Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = "accuracy (bin mean)" }, Range = [0.0, 1.0], Domain = [0.38, 1.0] },
+                new YAxis { Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = "pairs per bin" }, Domain = [0.0, 0.22] },
             ],
         };
         _data = data;
