@@ -92,6 +92,14 @@ public class CalibrationBrowserTests
             await Assertions.Expect(page.GetByTestId("ece-header")).ToHaveTextAsync("ECE (10 equal-mass bins)");
             await ExpectTable(10, Binning.Mass);
             Assert.Equal("yes", await page.EvaluateAsync<string>("() => window.__sameDocument"));
+
+            // Both run kinds have their generated form, prefilled with the Training defaults.
+            await page.GotoAsync(new Uri(baseAddress, "runs/new?kind=calibration-eval").ToString());
+            await page.WaitForSelectorAsync("[data-page='new-run'][data-interactive='true']");
+            Assert.Equal("p-true, consistency, likelihood", await page.InputValueAsync("#cfg-sources"));
+            await page.GotoAsync(new Uri(baseAddress, "runs/new?kind=calibration-sft").ToString());
+            await page.WaitForSelectorAsync("[data-page='new-run'][data-interactive='true']");
+            Assert.Contains("=", await page.InputValueAsync("#cfg-ladder"));
         }
         finally
         {
