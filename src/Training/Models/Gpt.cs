@@ -34,6 +34,10 @@ public sealed record GptConfig
     /// <summary>Biases in Linear layers and LayerNorms (GPT-2 has them).</summary>
     [Description("Use biases in linear layers and layer norms, like GPT-2.")]
     public bool Bias { get; init; } = true;
+    /// <summary>GELU form in the MLP: "gelu" (exact, erf; nanoGPT's) or "gelu_tanh" (the tanh approximation GPT-2's
+    /// weights were trained with, Hugging Face's "gelu_new"); loading real GPT-2 weights exactly needs the latter.</summary>
+    [Description("MLP activation: gelu (exact) or gelu_tanh (the tanh approximation of GPT-2).")]
+    public string Activation { get; init; } = "gelu";
 
     /// <summary>Throws with the offending field's name when the shape is impossible.</summary>
     public void Validate()
@@ -45,6 +49,7 @@ public sealed record GptConfig
         if (EmbeddingDim < 1 || EmbeddingDim % Heads != 0)
             throw new ArgumentException($"GptConfig.EmbeddingDim ({EmbeddingDim}) must be a positive multiple of Heads ({Heads}).");
         if (Dropout is < 0 or >= 1) throw new ArgumentException($"GptConfig.Dropout must be in [0, 1) (got {Dropout}).");
+        if (Activation is not ("gelu" or "gelu_tanh")) throw new ArgumentException($"GptConfig.Activation must be gelu or gelu_tanh (got '{Activation}').");
     }
 
     public string ToJson() => JsonSerializer.Serialize(this);
@@ -94,11 +99,12 @@ internal sealed class CausalSelfAttention : Module<Tensor, Tensor?, KvCache?, Te
 internal sealed class Mlp : Module<Tensor, Tensor>
 {
     private readonly Linear c_fc, c_proj;
-    private readonly GELU gelu = GELU();
+    private readonly GELU gelu;
     private readonly Dropout dropout;
 
     public Mlp(GptConfig config) : base(nameof(Mlp))
     {
+        gelu = GELU(config.Activation == "gelu_tanh" ? TorchSharp.Modules.GELU.Approximate.tanh : TorchSharp.Modules.GELU.Approximate.none, inplace: false);
         c_fc = Linear(config.EmbeddingDim, 4 * config.EmbeddingDim, hasBias: config.Bias);
         c_proj = Linear(4 * config.EmbeddingDim, config.EmbeddingDim, hasBias: config.Bias);
         dropout = nn.Dropout(config.Dropout);

@@ -112,6 +112,9 @@ public sealed partial class CodeVerifier(CodeVerifierConfig? config = null)
         if (run.ExitCode == 128 + 24) return (CodeVerdict.ResourceLimit, $"CPU time limit ({limits.CpuSeconds} s, SIGXCPU)");
         if (run.ExitCode == 128 + 25) return (CodeVerdict.ResourceLimit, $"file size limit ({limits.MaxFileBytes} bytes, SIGXFSZ)");
 
+        // A fork bomb's children interleave their tracebacks, so the last line need not be the parent's: any
+        // EAGAIN from fork/spawn means the process limit stopped it.
+        bool processLimitHit = run.Stderr.Contains("[Errno 11]", StringComparison.Ordinal);
         var exception = LastException(run.Stderr);
         if (exception is { } e)
         {
@@ -120,8 +123,10 @@ public sealed partial class CodeVerifier(CodeVerifierConfig? config = null)
             if (e.Message.Contains("[Errno 11]") && e.Type is "BlockingIOError" or "OSError")
                 return (CodeVerdict.ResourceLimit, $"process limit ({limits.MaxProcesses}): {e.Type}: {e.Message}");
             if (e.Message.Contains("[Errno 27]")) return (CodeVerdict.ResourceLimit, $"file size limit ({limits.MaxFileBytes} bytes): {e.Type}: {e.Message}");
+            if (processLimitHit) return (CodeVerdict.ResourceLimit, $"process limit ({limits.MaxProcesses}): fork failed with EAGAIN");
             return (CodeVerdict.Crash, e.Message.Length > 0 ? $"{e.Type}: {e.Message}" : e.Type);
         }
+        if (processLimitHit) return (CodeVerdict.ResourceLimit, $"process limit ({limits.MaxProcesses}): fork failed with EAGAIN");
         if (run.ExitCode > 128) return (CodeVerdict.Crash, $"killed by signal {run.ExitCode - 128}");
         return (CodeVerdict.Crash, $"exit code {run.ExitCode}");
     }

@@ -12,11 +12,15 @@ public static class ExperimentsApi
     public static IServiceCollection AddBonStudioExperiments(this IServiceCollection services)
     {
         services.AddScoped<RunExplorerService>();
+        services.AddScoped<SweepService>();
+        services.AddScoped<ExportService>();
         return services;
     }
 
     public static IEndpointRouteBuilder MapExperimentsApi(this IEndpointRouteBuilder app)
     {
+        app.MapSweepsApi();
+        app.MapExportApi();
         var api = app.MapGroup("/api/runs").WithTags("Runs");
         api.MapGet("/groups", ListGroups).WithName("ListRunGroups")
             .WithSummary("Seed groups: runs that differ only by seed, with mean ± 95% Student-t interval per metric over successful seeds; same filters as ListRuns.");

@@ -73,6 +73,7 @@ public static class BonStudioCli
         root.Subcommands.Add(MetricsCommand.Create());
         root.Subcommands.Add(GradeCommand.Create());
         root.Subcommands.Add(RescoreCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         return root;
     }
 

@@ -44,7 +44,7 @@ public static class RunFilterExpression
 
     /// <summary>Run columns a filter may name directly.</summary>
     public static readonly IReadOnlySet<string> Columns =
-        new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "kind", "status", "name", "tag", "seed", "starred", "archived", "experiment", "id" };
+        new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "kind", "status", "name", "tag", "seed", "starred", "archived", "experiment", "id", "parent" };
 
     /// <summary>Short names users type for common config fields (W&amp;B/MLflow habit).</summary>
     public static readonly IReadOnlyDictionary<string, string> Aliases =
@@ -191,7 +191,7 @@ public static class RunFilterExpression
             if (field.Source == FieldSource.Column)
             {
                 var col = field.Name;
-                if (col is "seed" or "id" or "experiment" && value is not double)
+                if (col is "seed" or "id" or "experiment" or "parent" && value is not double)
                     throw new RunFilterException($"'{col}' compares with a number", valueTok.Position);
                 if (col is "starred" or "archived" && value is not bool)
                     throw new RunFilterException($"'{col}' compares with true or false", valueTok.Position);

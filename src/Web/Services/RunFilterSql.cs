@@ -100,6 +100,7 @@ public static class RunFilterSql
                 break;
             case "seed": sb.Append($"r.\"Seed\" {op} {P(ps, (long)Math.Round((double)c.Value))}"); break;
             case "id": sb.Append($"r.\"Id\" {op} {P(ps, (long)Math.Round((double)c.Value))}"); break;
+            case "parent": sb.Append($"r.\"ParentRunId\" {op} {P(ps, (long)Math.Round((double)c.Value))}"); break;
             case "experiment": sb.Append($"r.\"ExperimentId\" {op} {P(ps, (long)Math.Round((double)c.Value))}"); break;
             case "starred": sb.Append($"r.\"Starred\" {op} {P(ps, (bool)c.Value)}"); break;
             case "archived": sb.Append($"r.\"Archived\" {op} {P(ps, (bool)c.Value)}"); break;

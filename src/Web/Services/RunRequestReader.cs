@@ -8,7 +8,9 @@ namespace BonStudio.Web.Services;
 public static class RunRequestReader
 {
     /// <summary>The fields of a run request / run file.</summary>
-    public static readonly IReadOnlyList<string> Fields = ["kind", "name", "config", "tags", "notes", "experimentId"];
+    /// <summary>"bundle" (the reproducibility record of an exported run bundle, ExportService.BundleAsync) is accepted and
+    /// ignored, so `run bundle.json` re-runs an exported run with the same kind and config (seed included).</summary>
+    public static readonly IReadOnlyList<string> Fields = ["kind", "name", "config", "tags", "notes", "experimentId", "bundle"];
 
     public static readonly JsonDocumentOptions DocumentOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = 32 };
 

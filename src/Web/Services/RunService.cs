@@ -85,13 +85,17 @@ public sealed class RunService(
         db.Runs.Add(run);
         await db.SaveChangesAsync(ct);
 
-        if (enqueue)
-        {
-            var jobId = jobs.Enqueue<RunJob>(j => j.RunAsync(run.Id, CancellationToken.None));
-            await db.Runs.Where(r => r.Id == run.Id).ExecuteUpdateAsync(s => s.SetProperty(r => r.HangfireJobId, jobId), ct);
-            logger.LogInformation("Run {RunId} ({Kind}) queued as Hangfire job {JobId}", run.Id, run.Kind, jobId);
-        }
+        if (enqueue) await EnqueueAsync(run.Id, ct);
         return new CreateRunResult(run.Id, new Dictionary<string, string[]>());
+    }
+
+    /// <summary>Hands a stored Queued run to Hangfire's `train` queue (sweeps write all children first, then enqueue).</summary>
+    public async Task EnqueueAsync(int runId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var jobId = jobs.Enqueue<RunJob>(j => j.RunAsync(runId, CancellationToken.None));
+        await db.Runs.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.HangfireJobId, jobId), ct);
+        logger.LogInformation("Run {RunId} queued as Hangfire job {JobId}", runId, jobId);
     }
 
     /// <summary>Cancels a queued run at once (its Hangfire job is deleted) or asks a running one to stop:

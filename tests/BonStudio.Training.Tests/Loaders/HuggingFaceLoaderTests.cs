@@ -16,7 +16,8 @@ public sealed class HuggingFaceLoaderTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("bon-hf-").FullName;
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static readonly GptConfig SmallGpt = new() { VocabSize = 60, ContextLength = 16, Layers = 2, Heads = 2, EmbeddingDim = 16 };
+    // GPT-2 uses the tanh approximation of GELU; the importer must honour it for logits to match.
+    private static readonly GptConfig SmallGpt = new() { VocabSize = 60, ContextLength = 16, Layers = 2, Heads = 2, EmbeddingDim = 16, Activation = "gelu_tanh" };
 
     private static Tensor Logits(ICausalLM model, long[] ids)
     {

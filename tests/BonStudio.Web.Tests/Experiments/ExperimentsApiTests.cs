@@ -82,7 +82,17 @@ public class ExperimentsApiTests
         Assert.Equal(HttpStatusCode.NoContent, (await http.PatchAsJsonAsync($"/api/runs/{c}", new { archived = true })).StatusCode);
         Assert.DoesNotContain(c, (await http.GetFromJsonAsync<PagedResult<RunListItem>>("/api/runs", Json))!.Items.Select(r => r.Id));
 
+        // Streamed export over HTTP, same filter; 400 for a bad format, 404 for a missing run.
+        var csv = await http.GetStringAsync("/api/export/runs?format=csv&filter=" + Uri.EscapeDataString("eval/accuracy >= 0.5"));
+        Assert.Equal(3, csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // header + a, b (c is archived)
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/api/export/runs?format=xml")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/api/runs/999999/export/metrics")).StatusCode);
+        var metricsJson = JsonNode.Parse(await http.GetStringAsync($"/api/runs/{a}/export/metrics?format=json"))!.AsArray();
+        Assert.Equal(2, metricsJson.Count);
+        var bundle = JsonNode.Parse(await http.GetStringAsync($"/api/runs/{a}/bundle"))!;
+        Assert.Equal(1e-4, bundle["config"]!["learningRate"]!.GetValue<double>());
+
         var openApi = await http.GetStringAsync("/openapi/v1.json");
-        foreach (var op in new[] { "ListRuns", "ListRunGroups", "CompareRuns", "AnnotateRun" }) Assert.Contains($"\"{op}\"", openApi);
+        foreach (var op in new[] { "ListRuns", "ListRunGroups", "CompareRuns", "AnnotateRun", "PreviewSweep", "CreateSweep", "GetSweep", "ExportRuns", "ExportRunMetrics", "ExportRunSamples", "ExportRunCalibration", "GetRunBundle" }) Assert.Contains($"\"{op}\"", openApi);
     }
 }

@@ -29,6 +29,13 @@ public static partial class HuggingFaceLoader
             EmbeddingDim = Int(json, "n_embd", where),
             Bias = true,
             Dropout = 0.0,
+            // GPT-2's config says "gelu_new" (the tanh approximation); older files omit it, meaning the same.
+            Activation = (json["activation_function"]?.GetValue<string>() ?? "gelu_new") switch
+            {
+                "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => "gelu_tanh",
+                "gelu" => "gelu",
+                var other => throw new InvalidDataException($"{where}: activation_function '{other}' is not supported (gelu_new or gelu)."),
+            },
         };
         try { config.Validate(); }
         catch (ArgumentException e) { throw new InvalidDataException($"{where}: {e.Message}", e); }
@@ -121,7 +128,7 @@ public static partial class HuggingFaceLoader
             ["n_layer"] = c.Layers,
             ["n_head"] = c.Heads,
             ["layer_norm_epsilon"] = 1e-5,
-            ["activation_function"] = "gelu",
+            ["activation_function"] = c.Activation == "gelu_tanh" ? "gelu_new" : "gelu",
             ["tie_word_embeddings"] = true,
             ["torch_dtype"] = "float32",
         };
