@@ -51,7 +51,7 @@ public static class ImportsApi
     }
 
     /// <summary>Reads the body (raw, or the first file of a multipart form) as UTF-8, refusing more than <paramref name="limit"/> bytes.</summary>
-    private static async Task<(string? Text, string? FileName, ProblemHttpResult? Problem)> ReadUploadAsync(HttpContext http, long limit, CancellationToken ct)
+    internal static async Task<(string? Text, string? FileName, ProblemHttpResult? Problem)> ReadUploadAsync(HttpContext http, long limit, CancellationToken ct)
     {
         if (http.Request.ContentLength is long length && length > limit) return (null, null, TooLarge(limit));
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = limit + 1024 * 1024;
@@ -87,6 +87,6 @@ public static class ImportsApi
     private static ProblemHttpResult TooLarge(long limit) => TypedResults.Problem(
         $"the upload is larger than the limit of {limit} bytes (EvaluationOptions:MaxUploadBytes)", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Upload too large");
 
-    private static BadRequest<ProblemDetails> Bad(string detail) =>
+    internal static BadRequest<ProblemDetails> Bad(string detail) =>
         TypedResults.BadRequest(new ProblemDetails { Title = "Invalid import", Detail = detail, Status = 400 });
 }

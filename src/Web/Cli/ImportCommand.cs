@@ -31,7 +31,7 @@ public static class ImportCommand
             return $"dataset {r.DatasetId}: '{r.Name}' ({r.Format}), {r.Problems} problems, sha256 {r.ContentHash}";
         }, ct));
 
-        return new Command("import", "Import samples or a data set from a JSONL file into the database.") { samples, dataset };
+        return new Command("import", "Import samples or a data set from a JSONL file into the database.") { samples, dataset, CalibrationCommands.Import() };
     }
 
     private static async Task<int> RunAsync(ParseResult parse, FileInfo file, Func<EvaluationImports, TextReader, string, Task<string>> import, CancellationToken ct)

@@ -38,7 +38,7 @@ public static class MetricsCommand
                 output.WriteLine($"{k,5} {Format(metrics.PassAtK[k - 1]),18} {Format(metrics.BonAtK![k - 1]),18} {Format(metrics.MajAtK![k - 1]),18}");
             return 0;
         });
-        return new Command("metrics", "Compute metrics of result files (no database, no server).") { bon };
+        return new Command("metrics", "Compute metrics of result files (no database, no server).") { bon, CalibrationCommands.Metrics() };
     }
 
     private static string Format(MeanInterval m) => m.HalfWidth is double h ? $"{m.Mean:F4} ± {h:F4}" : $"{m.Mean:F4}";

@@ -154,6 +154,7 @@ public static class BonStudioExtensions
         app.MapModelsApi();
         app.MapEvaluationsApi();
         app.MapImportsApi();
+        app.MapCalibrationApi();
         app.MapExperimentsApi();
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
