@@ -42,7 +42,13 @@ public class BrowserTests
             await Assertions.Expect(page.Locator("#launch-run")).ToBeDisabledAsync();
 
             // Act: a tiny config, a name with markup (must show as text), launch.
-            foreach (var (field, value) in TinyRuns.SftConfig(steps: 60))
+            // Long enough (in logged steps) that the run spans several metric flushes even on an idle machine, where a
+            // 60-step run finished inside one flush and the chart had no chance to be seen growing.
+            const int steps = 400;
+            var config = TinyRuns.SftConfig(steps: steps);
+            config["evalEvery"] = 100;
+            config["checkpointEvery"] = 100;
+            foreach (var (field, value) in config)
             {
                 if (value is System.Text.Json.Nodes.JsonArray list) await page.FillAsync($"#cfg-{field}", string.Join(", ", list));
                 else if (field != "evalTemperatureOne") await page.FillAsync($"#cfg-{field}", value!.ToString());
@@ -56,7 +62,7 @@ public class BrowserTests
             await page.WaitForSelectorAsync("[data-page='run-detail'][data-interactive='true']");
             // While it trains, the loss chart grows without a reload: record (status, points) until it has finished.
             var seen = new List<(string Status, int Points)>();
-            var deadline = DateTime.UtcNow.AddSeconds(120);
+            var deadline = DateTime.UtcNow.AddSeconds(240);
             while (DateTime.UtcNow < deadline)
             {
                 var status = await page.GetAttributeAsync("[data-page='run-detail']", "data-run-status") ?? "";
@@ -70,7 +76,7 @@ public class BrowserTests
             var whileRunning = seen.Where(s => s.Status == "running" && s.Points > 0).Select(s => s.Points).Distinct().ToList();
             Assert.True(whileRunning.Count >= 1, "the chart should show points while the run is still running: " + string.Join(" ", seen));
             Assert.True(seen[^1].Points > whileRunning.Min(), "the chart should keep growing: " + string.Join(" ", seen));
-            Assert.Equal(60, seen[^1].Points);
+            Assert.Equal(steps, seen[^1].Points);
             await Assertions.Expect(page.Locator("[data-metric='train/loss']")).ToBeVisibleAsync();
             await Assertions.Expect(page.Locator("[data-metric='train/loss'] svg").First).ToBeVisibleAsync();
             await Assertions.Expect(page.Locator("[data-final-metric='test/accuracy']")).ToBeVisibleAsync();
