@@ -31,3 +31,13 @@ for s in 4 5; do
   for p in 0 0.1 0.3; do abl $p all $s; done
 done
 for s in 4 5; do for n in 10 15 20; do boot $n $s 100000; done; done
+for s in 1 2 3; do for n in 10 15; do echo "scale_ddqn_N${n}_s$s $c EnvSize=$n Agent=ddqn Uflp=false BudgetSteps=100000 Seed=$s"; done; done
+echo "# tier 3 (appended while tier 1 ran faster than planned): 5 seeds on the expensive points, N = 40, more ablations"
+for s in 4 5; do boot_uflp 25 $s 300000; boot_uflp 30 $s 100000; done
+for s in 4 5; do abl 0.1 1 $s; abl 1.0 all $s; done
+for s in 1 2 3; do ddqn_uflp 40 $s 200000; bonus_uflp 40 $s 200000; done
+for s in 1 2 3; do echo "abl_boot_p0.1_B1_s$s $c EnvSize=20 Agent=bootddqn Uncertainty=ensemble Uflp=true PInit=0.1 UflpBatch=1 BudgetSteps=30000 Seed=$s"; done
+echo "scale_bonus_N15_long_s1 $c EnvSize=15 Agent=ddqn-bonus Uncertainty=counts Uflp=false BudgetSteps=200000 Seed=1"
+m="Env=montezuma SolveThreshold=3 EvalEvery=1000 StopWhenSolved=true BudgetSteps=40000"
+for s in 2 3; do echo "mont_ddqn_uflp_s$s $m Agent=ddqn Uncertainty=counts Uflp=true EpsilonDecaySteps=5000 Seed=$s"; echo "mont_ddqn_s$s $m Agent=ddqn Uflp=false Seed=$s"; done
+for s in 2 3; do echo "mont_boot_uflp_s$s $m Agent=bootddqn Uncertainty=ensemble Uflp=true Seed=$s"; echo "mont_boot_s$s $m Agent=bootddqn Uflp=false Seed=$s"; done

@@ -73,19 +73,22 @@ def cell(runs):
 
 
 def exponent(byn, rng):
-    """(a, b, lo, hi, ns, rate) for log(median) = a + b log N over sizes fully solved (≥ 3 sizes), else None."""
+    """(a, b, lo, hi, ns, rate, rss_power, rss_exponential) for log(median) = a + b log N over sizes fully solved (≥ 3 sizes), else None."""
     pts = {n: [s for s, _ in r] for n, r in sorted(byn.items()) if r and all(s is not None for s, _ in r)}
     if len(pts) < 3:
         return None
     ns = sorted(pts)
     a, b = fit([math.log(n) for n in ns], [math.log(median(pts[n])) for n in ns])
-    _, b2 = fit(ns, [math.log(median(pts[n])) for n in ns])
+    ys = [math.log(median(pts[n])) for n in ns]
+    a2, b2 = fit(ns, ys)
+    rss_pow = sum((y - a - b * math.log(n)) ** 2 for n, y in zip(ns, ys))
+    rss_exp = sum((y - a2 - b2 * n) ** 2 for n, y in zip(ns, ys))
     boots = []
     for _ in range(2000):
         meds = [median([rng.choice(pts[n]) for _ in pts[n]]) for n in ns]
         boots.append(fit([math.log(n) for n in ns], [math.log(m) for m in meds])[1])
     boots.sort()
-    return a, b, boots[int(0.025 * len(boots))], boots[int(0.975 * len(boots)) - 1], ns, math.exp(b2)
+    return a, b, boots[int(0.025 * len(boots))], boots[int(0.975 * len(boots)) - 1], ns, math.exp(b2), rss_pow, rss_exp
 
 
 def svg(path, scale):
@@ -186,10 +189,11 @@ def main(argv):
             if e is None:
                 print(f"- {LABELS.get(cfg, cfg)}: fewer than 3 sizes where every run solved; no fit")
             else:
-                a, b, lo, hi, used, rate = e
+                a, b, lo, hi, used, rate, rss_pow, rss_exp = e
                 print(f"- {LABELS.get(cfg, cfg)}: median steps to solve ≈ {math.exp(a):.3g}·N^{b:.2f} "
                       f"(95% bootstrap interval of the exponent {lo:.2f}–{hi:.2f}) over N = {used}; "
-                      f"as an exponential ×{rate:.3f} per +1 in N (random exploration: ×2)")
+                      f"as an exponential ×{rate:.3f} per +1 in N (random exploration: ×2); residual sum of squares "
+                      f"of log steps: power law {rss_pow:.3f}, exponential {rss_exp:.3f}")
         print()
         if svg_path:
             svg(svg_path, scale)
