@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Summarise UFLP study results (study.sh / queue.sh output) as markdown tables, fitted exponents and an SVG figure.
 
-Usage: python3 studies/uflp/summarize.py [--svg FIGURE.svg] results.txt [more-results.txt ...]
+Usage: python3 studies/uflp/summarize.py [--svg FIGURE.svg] [--fit-max-n N] results.txt [more-results.txt ...]
 Each line: '<tag> RESULT <run> solved_at=<n|never> steps=<n> ...' (or '<tag> STOPPED at <steps> ...' for a run stopped
 by hand). Tags: scale_<cfg>_N<n>_s<seed>, abl_<cfg>_s<seed>, mont_<cfg>_s<seed>. A later line with the same tag
 replaces an earlier one. Unsolved runs are censored: '>budget' (the steps they spent).
@@ -29,7 +29,8 @@ LABELS = {
 ORDER = ["boot_uflp", "boot", "bonus_uflp", "bonus", "ddqn_uflp", "ddqn"]
 
 
-def parse(paths):
+def parse(paths, extra=None):
+    """tag -> (solved_at|None, steps); extra (if a dict) also gets tag -> every key=value of the RESULT line"""
     rows = {}
     for path in paths:
         for line in open(path):
@@ -39,6 +40,8 @@ def parse(paths):
             elif len(parts) >= 3 and parts[1] == "RESULT":
                 kv = dict(p.split("=", 1) for p in parts[3:] if "=" in p)
                 rows[parts[0]] = (None if kv["solved_at"] == "never" else int(kv["solved_at"]), int(kv["steps"]))
+                if extra is not None:
+                    extra[parts[0]] = kv
     return rows
 
 
@@ -72,9 +75,10 @@ def cell(runs):
     return f"{head}: >{max(censored)}"
 
 
-def exponent(byn, rng):
+def exponent(byn, rng, max_n=None):
     """(a, b, lo, hi, ns, rate, rss_power, rss_exponential) for log(median) = a + b log N over sizes fully solved (≥ 3 sizes), else None."""
-    pts = {n: [s for s, _ in r] for n, r in sorted(byn.items()) if r and all(s is not None for s, _ in r)}
+    pts = {n: [s for s, _ in r] for n, r in sorted(byn.items())
+           if r and all(s is not None for s, _ in r) and (max_n is None or n <= max_n)}
     if len(pts) < 3:
         return None
     ns = sorted(pts)
@@ -160,12 +164,17 @@ def svg(path, scale):
 
 
 def main(argv):
-    svg_path = None
-    if len(argv) >= 2 and argv[0] == "--svg":
-        svg_path, argv = argv[1], argv[2:]
+    svg_path, fit_max_n = None, None
+    while len(argv) >= 2 and argv[0] in ("--svg", "--fit-max-n"):
+        if argv[0] == "--svg":
+            svg_path = argv[1]
+        else:
+            fit_max_n = int(argv[1])
+        argv = argv[2:]
     if not argv:
         sys.exit(__doc__)
-    rows = parse(argv)
+    details = {}
+    rows = parse(argv, details)
     scale = defaultdict(lambda: defaultdict(list))
     other = defaultdict(list)
     for tag, (solved, steps) in sorted(rows.items(), key=lambda kv: kv[0]):
@@ -185,7 +194,7 @@ def main(argv):
             print(f"| {LABELS.get(cfg, cfg)} | " + " | ".join(cell(scale[cfg].get(n, [])) for n in ns) + " |")
         print()
         for cfg in cfgs:
-            e = exponent(scale[cfg], rng)
+            e = exponent(scale[cfg], rng, fit_max_n)
             if e is None:
                 print(f"- {LABELS.get(cfg, cfg)}: fewer than 3 sizes where every run solved; no fit")
             else:
@@ -202,6 +211,14 @@ def main(argv):
         print("|---|---|")
         for k, runs in other.items():
             print(f"| {k} | {cell(runs)} |")
+    mont = sorted(t for t in details if t.startswith("mont_"))
+    if mont:
+        print()
+        print("| run | best greedy eval return | training episodes | UFLP restarts | steps |")
+        print("|---|---|---|---|---|")
+        for t in mont:
+            d = details[t]
+            print(f"| {t} | {d.get('best_eval')} | {d.get('episodes')} | {d.get('resets')} | {d.get('steps')} |")
 
 
 if __name__ == "__main__":
