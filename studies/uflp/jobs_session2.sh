@@ -40,4 +40,6 @@ for s in 1 2 3; do echo "abl_boot_p0.1_B1_s$s $c EnvSize=20 Agent=bootddqn Uncer
 echo "scale_bonus_N15_long_s1 $c EnvSize=15 Agent=ddqn-bonus Uncertainty=counts Uflp=false BudgetSteps=200000 Seed=1"
 m="Env=montezuma SolveThreshold=3 EvalEvery=1000 StopWhenSolved=true BudgetSteps=40000"
 for s in 2 3; do echo "mont_ddqn_uflp_s$s $m Agent=ddqn Uncertainty=counts Uflp=true EpsilonDecaySteps=5000 Seed=$s"; echo "mont_ddqn_s$s $m Agent=ddqn Uflp=false Seed=$s"; done
-for s in 2 3; do echo "mont_boot_uflp_s$s $m Agent=bootddqn Uncertainty=ensemble Uflp=true Seed=$s"; echo "mont_boot_s$s $m Agent=bootddqn Uflp=false Seed=$s"; done
+echo "mont_boot_uflp_s2 $m Agent=bootddqn Uncertainty=ensemble Uflp=true Seed=2"; echo "mont_boot_s2 $m Agent=bootddqn Uflp=false Seed=2"
+# BootDDQN without UFLP at N = 25: seeds 2-3, capped at 50k (session 1's seed 1 was unrewarded after 222 800 steps)
+for s in 2 3; do boot 25 $s 50000; done
