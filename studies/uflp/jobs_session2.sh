@@ -43,3 +43,7 @@ for s in 2 3; do echo "mont_ddqn_uflp_s$s $m Agent=ddqn Uncertainty=counts Uflp=
 echo "mont_boot_uflp_s2 $m Agent=bootddqn Uncertainty=ensemble Uflp=true Seed=2"; echo "mont_boot_s2 $m Agent=bootddqn Uflp=false Seed=2"
 # BootDDQN without UFLP at N = 25: seeds 2-3, capped at 50k (session 1's seed 1 was unrewarded after 222 800 steps)
 for s in 2 3; do boot 25 $s 50000; done
+echo "# tier 4 (the queue had finished by 20:20 UTC): BootDDQN + UFLP at N = 40 (1 seed, 60k cap), third Montezuma BootDDQN seeds, BootDDQN no UFLP N = 25 seeds 4-5"
+boot_uflp 40 1 60000
+echo "mont_boot_uflp_s3 $m Agent=bootddqn Uncertainty=ensemble Uflp=true Seed=3"; echo "mont_boot_s3 $m Agent=bootddqn Uflp=false Seed=3"
+for s in 4 5; do boot 25 $s 50000; done
