@@ -70,9 +70,10 @@ def cell(runs):
         m = median(vals)
         hi = f">{max(censored)}" if censored else f"{solved[-1]}"
         return f"{head}: {'≥' if censored else ''}{m:g} [{solved[0]}–{hi}]"
+    cens = ", ".join(f">{b}" + (f" ×{censored.count(b)}" if censored.count(b) > 1 else "") for b in sorted(set(censored)))
     if solved:
-        return f"{head}: solved {', '.join(map(str, solved))}; >{max(censored)} ×{len(censored)}"
-    return f"{head}: >{max(censored)}"
+        return f"{head}: solved {', '.join(map(str, solved))}; {cens}"
+    return f"{head}: {cens}"
 
 
 def exponent(byn, rng, max_n=None):
