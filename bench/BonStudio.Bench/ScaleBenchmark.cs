@@ -23,7 +23,9 @@ public sealed class ScaleBenchmark : IBenchmark
 
     private sealed record Scenario(string Name, string Path, bool Page);
 
-    private sealed record Result(string Name, string Path, int Count, int Errors, double ColdMs, double P50, double P95, double Max, long Bytes);
+    /// <summary>CpuMs: the server process's CPU time (user + system) per warm request; far less sensitive to other load on
+    /// the machine than wall-clock latency, so it is the figure to compare between runs on a shared machine.</summary>
+    private sealed record Result(string Name, string Path, int Count, int Errors, double ColdMs, double P50, double P95, double Max, long Bytes, double CpuMs, double ColdCpuMs);
 
     public async Task RunAsync(string[] args)
     {
@@ -102,9 +104,9 @@ public sealed class ScaleBenchmark : IBenchmark
             var results = new List<Result>();
             foreach (var s in scenarios)
             {
-                var r = await MeasureAsync(http, s, requests, concurrency);
+                var r = await MeasureAsync(http, server, s, requests, concurrency);
                 results.Add(r);
-                Console.WriteLine($"  {r.Name,-42} cold {r.ColdMs,7:F0} ms  p50 {r.P50,6:F0}  p95 {r.P95,6:F0}  max {r.Max,6:F0} ms  {r.Bytes / 1024.0,7:F0} KiB  {(r.Errors > 0 ? r.Errors + " ERRORS" : "")}");
+                Console.WriteLine($"  {r.Name,-42} cold {r.ColdMs,7:F0} ms (cpu {r.ColdCpuMs,6:F0})  p50 {r.P50,6:F0}  p95 {r.P95,6:F0}  max {r.Max,6:F0} ms  cpu {r.CpuMs,6:F1} ms/req  {r.Bytes / 1024.0,7:F0} KiB  {(r.Errors > 0 ? r.Errors + " ERRORS" : "")}");
             }
 
             // --------------------------------------------------------------------------------------- export memory
@@ -158,10 +160,12 @@ public sealed class ScaleBenchmark : IBenchmark
         }
     }
 
-    private static async Task<Result> MeasureAsync(HttpClient http, Scenario s, int requests, int concurrency)
+    private static async Task<Result> MeasureAsync(HttpClient http, Process server, Scenario s, int requests, int concurrency)
     {
         // Cold: the first request (caches empty: e.g. the evaluation's per-prompt data is loaded on first use).
+        double coldCpuBefore = CpuMs(server);
         var (cold, bytes, coldOk) = await TimeGetAsync(http, s.Path, s.Page);
+        double cpuBefore = CpuMs(server);
         var times = new double[requests];
         int errors = coldOk ? 0 : 1, next = -1;
         var workers = Enumerable.Range(0, concurrency).Select(async _ =>
@@ -175,8 +179,9 @@ public sealed class ScaleBenchmark : IBenchmark
             }
         });
         await Task.WhenAll(workers);
+        double cpu = (CpuMs(server) - cpuBefore) / requests;
         Array.Sort(times);
-        return new Result(s.Name, s.Path, requests, errors, cold, Percentile(times, 0.50), Percentile(times, 0.95), times[^1], bytes);
+        return new Result(s.Name, s.Path, requests, errors, cold, Percentile(times, 0.50), Percentile(times, 0.95), times[^1], bytes, cpu, cpuBefore - coldCpuBefore);
     }
 
     /// <summary>The full GET: headers and the whole body read. A page must be the rendered app page (not an error page).</summary>
@@ -247,6 +252,18 @@ public sealed class ScaleBenchmark : IBenchmark
     }
 
     private static long Rss(Process p) => ProcStatus(p, "VmRSS");
+
+    /// <summary>User + system CPU time of the process so far (/proc/pid/stat fields 14 and 15, in clock ticks of 10 ms).</summary>
+    private static double CpuMs(Process p)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{p.Id}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // fields from the 3rd on (the name may hold spaces)
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * 10.0;
+        }
+        catch (IOException) { return 0; }
+    }
     private static long Hwm(Process p) => ProcStatus(p, "VmHWM");
 
     private static int FreePort()
@@ -277,10 +294,10 @@ public sealed class ScaleBenchmark : IBenchmark
             $"{seed.SampleSets} prompts, {seed.Samples} samples, {seed.Scores} scores; SQLite file {new FileInfo(dbPath).Length / 1e6:F0} MB");
         sb.AppendLine($"- each row: 1 cold request, then {requests} requests with {concurrency} in flight; full GET (body read); filter `{filter}`");
         sb.AppendLine();
-        sb.AppendLine($"| request | cold ms | p50 ms | p95 ms | max ms | body KiB | p95 < {TargetP95Ms:F0} ms |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|:-:|");
+        sb.AppendLine($"| request | cold ms (server CPU ms) | p50 ms | p95 ms | max ms | server CPU ms/req | body KiB | p95 < {TargetP95Ms:F0} ms |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|:-:|");
         foreach (var r in results)
-            sb.AppendLine($"| {r.Name} (`{r.Path}`) | {r.ColdMs:F0} | {r.P50:F0} | {r.P95:F0} | {r.Max:F0} | {r.Bytes / 1024.0:F0} | {(r.Errors > 0 ? $"**{r.Errors} errors**" : r.P95 < TargetP95Ms ? "yes" : "**no**")} |");
+            sb.AppendLine($"| {r.Name} (`{r.Path}`) | {r.ColdMs:F0} ({r.ColdCpuMs:F0}) | {r.P50:F0} | {r.P95:F0} | {r.Max:F0} | {r.CpuMs:F1} | {r.Bytes / 1024.0:F0} | {(r.Errors > 0 ? $"**{r.Errors} errors**" : r.P95 < TargetP95Ms ? "yes" : "**no**")} |");
         sb.AppendLine();
         sb.AppendLine("| export of all samples | size MB | seconds | server RSS before MB | peak RSS during MB | growth MB |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|");

@@ -81,10 +81,9 @@ public static class ScaleSeeder
                 var configJson = string.Create(CultureInfo.InvariantCulture,
                     $"{{\"batchSize\":{batchSize},\"learningRate\":{lr:R},\"model\":{{\"dModel\":{64 << rng.Next(3)},\"layers\":{layers}}},\"n\":{(kind == "bon-eval" ? config.SamplesPerPrompt : 32)},\"seed\":{seed},\"steps\":{500 * (1 + rng.Next(6))},\"temperature\":{Math.Round(0.5 + rng.NextDouble(), 2):R}}}");
                 var group = Hash(configJson.Replace($"\"seed\":{seed}", ""));
-                var status = rng.NextDouble() switch
-                {
-                    < 0.80 => RunStatus.Succeeded, < 0.90 => RunStatus.Failed, < 0.95 => RunStatus.Cancelled, < 0.98 => RunStatus.Queued, _ => RunStatus.Running,
-                };
+                // Finished statuses only: the app's start-up housekeeping would resume "running" rows and queue "queued" ones,
+                // changing the seeded database between benchmark runs.
+                var status = rng.NextDouble() switch { < 0.85 => RunStatus.Succeeded, < 0.95 => RunStatus.Failed, _ => RunStatus.Cancelled };
                 if (id == evalRunId) status = RunStatus.Succeeded;
                 var created = start.AddMinutes(id * 7);
                 var tagList = Tags.Where(_ => rng.NextDouble() < 0.2).ToList();
@@ -97,10 +96,8 @@ public static class ScaleSeeder
                     ConfigJson = configJson, ConfigHash = Hash(configJson), GroupHash = group, Seed = seed,
                     Status = status, Progress = status == RunStatus.Succeeded ? 1 : rng.NextDouble(),
                     Device = "cpu", Threads = 2, Worker = "bench", CodeVersion = "bench",
-                    CreatedAt = created, StartedAt = status == RunStatus.Queued ? null : created.AddSeconds(5),
-                    FinishedAt = status is RunStatus.Queued or RunStatus.Running ? null : created.AddMinutes(6), Attempts = 1,
+                    CreatedAt = created, StartedAt = created.AddSeconds(5), FinishedAt = created.AddMinutes(6), Attempts = 1,
                 });
-                if (status == RunStatus.Queued) continue;
                 double quality = rng.NextDouble();
                 for (int s = 0; s < config.SeriesPerRun; s++)
                 {
@@ -178,12 +175,12 @@ public static class ScaleSeeder
             return (long)c.ExecuteScalar()!;
         }
         int metricRun = 1;
-        while (metricRun < config.Runs && QueuedOrMissingMetrics(conn, metricRun)) metricRun++;
+        while (metricRun < config.Runs && MissingMetrics(conn, metricRun)) metricRun++;
         return new ScaleSeedResult((int)Count("Runs"), Count("MetricPoints"), (int)Count("RunSummaries"), (int)Count("SampleSets"),
             Count("Samples"), Count("Scores"), evalRunId, middleSet, metricRun, clock.Elapsed);
     }
 
-    private static bool QueuedOrMissingMetrics(SqliteConnection conn, int runId)
+    private static bool MissingMetrics(SqliteConnection conn, int runId)
     {
         using var c = conn.CreateCommand();
         c.CommandText = "SELECT COUNT(*) FROM \"MetricPoints\" WHERE \"RunId\" = $id";
