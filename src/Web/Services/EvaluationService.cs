@@ -18,7 +18,8 @@ public sealed class EvaluationNotFoundException(string message) : Exception(mess
 
 public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
 {
-    /// <summary>One prompt's stored outcome, everything metrics need (texts are loaded only for the detail view).</summary>
+    /// <summary>One prompt's stored outcome, everything rows and diffs need (texts are loaded only for the detail view); Metrics are row
+    /// metrics: pass@k and the exactly enumerated maj@k entries (k = n among them), see RowMetricsOptions.</summary>
     private sealed record PromptData(long SetId, string Key, string Preview, int? Difficulty, bool[] Correct, string?[] Answers,
         Dictionary<int, double[]> Scores, PromptBonMetrics Metrics);
 
@@ -135,9 +136,11 @@ public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
             arr[sc.Index] = sc.Value;
         }
 
-        // Per-prompt metrics (maj@k's Monte Carlo dominates) in parallel: each prompt is independent and seeded by its key.
+        // Row metrics, in parallel (each prompt is independent and seeded by its key). Rows, filters and diffs read only
+        // pass@k (closed form), maj@n (always enumerated exactly: C(n, n) = 1) and the answer counts, so maj@k's Monte
+        // Carlo, which dominates the cost, runs with the minimum of draws here; the curves recompute it in full.
         var promptArray = new PromptData[sets.Count];
-        var options = new BonMetricsOptions();
+        var options = RowMetricsOptions;
         Parallel.For(0, sets.Count, i =>
         {
             var s = sets[i];
@@ -167,10 +170,21 @@ public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
         return d.Curves ??= Curves(d); // computed once per loaded evaluation (the cache entry is replaced when it changes)
     }
 
+    /// <summary>Options of the per-prompt row metrics: only exactly enumerated maj@k entries (k = n among them) are used.</summary>
+    private static readonly BonMetricsOptions RowMetricsOptions = new() { MajorityMonteCarloDraws = 2 };
+
     private static EvaluationCurves Curves(EvalData d)
     {
         if (d.Prompts.Count == 0) throw new EvaluationNotFoundException($"evaluation {d.RunId} has no prompts");
-        var agg = BonMetrics.Aggregate(d.Prompts.Select(p => p.Metrics).ToArray());
+        // Full per-prompt metrics (maj@k's Monte Carlo with the default draws), computed here, once per loaded evaluation.
+        var full = new PromptBonMetrics[d.Prompts.Count];
+        var options = new BonMetricsOptions();
+        Parallel.For(0, full.Length, i =>
+        {
+            var p = d.Prompts[i];
+            full[i] = BonMetrics.ForPrompt(new PromptSamples(p.Key, p.Correct, null, p.Answers), options);
+        });
+        var agg = BonMetrics.Aggregate(full);
         int n = agg.N;
         var bon = d.Layers.Where(l => d.BonByLayer.ContainsKey(l.Id)).Select(l =>
         {
