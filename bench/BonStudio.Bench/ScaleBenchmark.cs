@@ -31,7 +31,7 @@ public sealed class ScaleBenchmark : IBenchmark
     {
         string Arg(string name, string fallback)
         {
-            int i = Array.IndexOf(args, name);
+            int i = Array.LastIndexOf(args, name); // the last one wins: bench/scale/run.sh passes --web, a caller may override it
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
         }
         int IntArg(string name, int fallback) => int.Parse(Arg(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
