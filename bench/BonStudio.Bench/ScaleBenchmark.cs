@@ -98,7 +98,7 @@ public sealed class ScaleBenchmark : IBenchmark
                 new("API evaluation curves (pass/bon/maj@k)", $"/api/evaluations/{e}/metrics", false),
                 new("API evaluation prompts (middle page)", $"/api/evaluations/{e}/prompts?page={middlePage}&pageSize=50", false),
                 new("API evaluation prompts, unsolved", $"/api/evaluations/{e}/prompts?filter=unsolved&pageSize=50", false),
-                new("API prompt detail (128 samples)", $"/api/evaluations/{e}/prompts/{set}", false),
+                new($"API prompt detail ({seed.Samples / Math.Max(1, seed.SampleSets)} samples)", $"/api/evaluations/{e}/prompts/{set}", false),
             };
 
             var results = new List<Result>();

@@ -174,6 +174,12 @@ public static class ScaleSeeder
             c.CommandText = $"SELECT COUNT(*) FROM \"{table}\"";
             return (long)c.ExecuteScalar()!;
         }
+        // The stated scale, read back: a seeder that silently wrote less would make every figure meaningless.
+        long expectedSamples = (long)config.Prompts * config.SamplesPerPrompt;
+        var counts = (Runs: Count("Runs"), Points: Count("MetricPoints"), Sets: Count("SampleSets"), Samples: Count("Samples"), Scores: Count("Scores"));
+        if (counts.Runs != config.Runs || counts.Points != (long)config.Runs * config.SeriesPerRun * config.StepsPerSeries
+            || counts.Sets != config.Prompts || counts.Samples != expectedSamples || counts.Scores != expectedSamples)
+            throw new InvalidOperationException($"seeded counts {counts} differ from the configuration {config}");
         int metricRun = 1;
         while (metricRun < config.Runs && MissingMetrics(conn, metricRun)) metricRun++;
         return new ScaleSeedResult((int)Count("Runs"), Count("MetricPoints"), (int)Count("RunSummaries"), (int)Count("SampleSets"),
