@@ -60,8 +60,7 @@ public sealed class BonFineTuneKind : RunKind<BonFineTuneRunConfig>
 
     protected override void Execute(BonFineTuneRunConfig config, string runDirectory, IRunReporter reporter)
     {
-        var db = reporter as DbRunReporter
-            ?? throw new InvalidOperationException("bon-finetune resolves model ids in the database: run it through the job or `run` (a DbRunReporter).");
+        var db = RequireDatabase(reporter, "resolves model ids in the database");
         var store = new EvaluationStore(db.DbFactory);
         var (basePath, baseName) = store.ModelPath(config.ModelId);
         string rewardPath = config.Training.Verifier == "reward-model" ? store.ModelPath(config.RewardModelId).Path : "";

@@ -39,19 +39,29 @@ public sealed class CalibrationEvalKind : RunKind<CalibrationEvalRunConfig>
 
     protected override void Execute(CalibrationEvalRunConfig config, string runDirectory, IRunReporter reporter)
     {
-        var db = reporter as DbRunReporter
-            ?? throw new InvalidOperationException("calibration-eval stores its pairs in the database: run it through the job or `run` (a DbRunReporter).");
-        var models = new EvaluationStore(db.DbFactory);
-        var (modelPath, modelName) = models.ModelPath(config.ModelId);
-        models.SetRunModel(db.RunId, config.ModelId);
-        var store = new CalibrationStore(db.DbFactory);
-        int removed = store.DeletePoints(db.RunId); // a retried run recomputes everything: no duplicated pairs
-        if (removed > 0) reporter.Log($"retry: removed {removed} pairs stored by an earlier attempt");
+        var db = RequireDatabase(reporter, "stores its pairs in the database");
+        var (modelPath, modelName, store) = CalibrationRunStart.Open(db, config.ModelId, reporter);
+        new EvaluationStore(db.DbFactory).SetRunModel(db.RunId, config.ModelId);
         reporter.Log($"calibration-eval: model {config.ModelId} ({modelName})");
         var result = CalibrationEval.Execute(config.ToTraining(), modelPath, runDirectory, reporter, store.OpenSink(db.RunId));
         reporter.Log($"greedy accuracy {result.Accuracy:P1} on {result.Problems} questions; " +
                      string.Join("; ", result.Summaries.Select(s => $"{s.Source}: {CalibrationSummary.EceEstimator} {s.Ece15:F3}, Brier {s.Brier:F3}")));
         // Store the summary now: a background flush cancelled by the reporter's shutdown could otherwise drop the last batch.
         db.FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
+    }
+}
+
+/// <summary>What both calibration kinds do first.</summary>
+internal static class CalibrationRunStart
+{
+    /// <summary>Resolves the model row to its checkpoint and drops the pairs an earlier attempt of this run stored
+    /// (a retried run recomputes everything, so no pair is stored twice).</summary>
+    public static (string ModelPath, string ModelName, CalibrationStore Store) Open(DbRunReporter db, int modelId, IRunReporter reporter)
+    {
+        var (modelPath, modelName) = new EvaluationStore(db.DbFactory).ModelPath(modelId);
+        var store = new CalibrationStore(db.DbFactory);
+        int removed = store.DeletePoints(db.RunId);
+        if (removed > 0) reporter.Log($"retry: removed {removed} pairs stored by an earlier attempt");
+        return (modelPath, modelName, store);
     }
 }

@@ -37,13 +37,8 @@ public sealed class CalibrationSftKind : RunKind<CalibrationSftRunConfig>
 
     protected override void Execute(CalibrationSftRunConfig config, string runDirectory, IRunReporter reporter)
     {
-        var db = reporter as DbRunReporter
-            ?? throw new InvalidOperationException("calibration-sft stores its pairs in the database: run it through the job or `run` (a DbRunReporter).");
-        var models = new EvaluationStore(db.DbFactory);
-        var (modelPath, modelName) = models.ModelPath(config.ModelId);
-        var store = new CalibrationStore(db.DbFactory);
-        int removed = store.DeletePoints(db.RunId);
-        if (removed > 0) reporter.Log($"retry: removed {removed} pairs stored by an earlier attempt");
+        var db = RequireDatabase(reporter, "stores its pairs in the database");
+        var (modelPath, modelName, store) = CalibrationRunStart.Open(db, config.ModelId, reporter);
         reporter.Log($"calibration-sft: base model {config.ModelId} ({modelName})");
         var result = CalibrationSft.Execute(config.ToTraining(), modelPath, runDirectory, reporter, store.OpenSink(db.RunId));
         reporter.Log($"test accuracy {result.TestAccuracy:P1} (base {result.BaseTestAccuracy:P1}); unparseable {result.Unparseable}/{result.TestProblems}; " +

@@ -34,8 +34,7 @@ public sealed class VerifierKind : RunKind<VerifierRunConfig>
 
     protected override void Execute(VerifierRunConfig config, string runDirectory, IRunReporter reporter)
     {
-        var db = reporter as DbRunReporter
-            ?? throw new InvalidOperationException("the verifier kind reads a stored evaluation: run it through the job or `run` (a DbRunReporter).");
+        var db = RequireDatabase(reporter, "reads a stored evaluation");
         TorchRuntime.SetThreads(config.Training.Threads);
         var store = new EvaluationStore(db.DbFactory);
         var (examples, evaluatedModelId) = store.RewardExamples(config.EvaluationRunId);
