@@ -1,6 +1,8 @@
 // The one extension point that matters most: a run kind = a config record type (DataAnnotations drive the form,
 // the REST API and `run`) + an executor that calls Training and reports through IRunReporter.
 // Adding a kind = one new file in this folder with a class deriving from RunKind<TConfig>; it is discovered by reflection.
+// TConfig is the Training record itself (sft, rl) or, when the web needs ids instead of paths, a ComposedRunConfig<T>
+// that adds only those web fields to the Training record (bon-finetune, calibration-*, verifier): never re-declare a parameter.
 using BonStudio.Training.Runtime;
 using BonStudio.Web.Jobs;
 
