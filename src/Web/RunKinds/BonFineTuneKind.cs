@@ -1,10 +1,10 @@
 // Run kind "bon-finetune" (issue #4): Best-of-N-aware fine-tuning of a stored model (Training's BonFineTune, methods.md §2).
-// The config is BonFineTuneConfig's parameters (composed, not re-declared) plus the starting model and the learned verifier as Model row ids (resolved
-// to checkpoint paths here, like bon-eval does), and an optional continuation: when the fine-tune succeeds, queue a
-// bon-eval of its final checkpoint with the settings of a given baseline bon-eval (ParentRunId = this run).
+// The config composes BonFineTuneConfig (its parameters are not re-declared here) and adds the starting model and the
+// learned verifier as Model row ids (resolved to checkpoint paths here, like bon-eval does), and an optional continuation:
+// when the fine-tune succeeds, queue a bon-eval of its final checkpoint with the settings of a given baseline bon-eval
+// (ParentRunId = this run).
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using BonStudio.Data.Entities;
 using BonStudio.Training.FineTuning;
