@@ -29,16 +29,17 @@ case "$MODEL_ARG" in
 esac
 if [ -n "$SFT_CONFIG" ]; then
   echo "{\"kind\": \"sft\", \"name\": \"acceptance sft ($MODEL_ARG)\", \"config\": $SFT_CONFIG}" > "$DATA/sft.json"
-  MODEL=$(bs run "$DATA/sft.json" --data-dir "$DATA" 2>/dev/null | sed -n 's/^  model \([0-9]*\):.*/\1/p' | tail -1)
+  MODEL=$(bs run "$DATA/sft.json" --data-dir "$DATA" 2>>"$DATA/acceptance.log" | sed -n 's/^  model \([0-9]*\):.*/\1/p' | tail -1)
 else
   MODEL=$MODEL_ARG
 fi
 echo "model: $MODEL"
 
-# 1. The test evaluation (the same config as examples/bon-eval-default.json), timed end to end.
-echo "{\"kind\": \"bon-eval\", \"name\": \"acceptance eval (test, n = 32)\", \"config\": {\"modelId\": $MODEL, \"problemSource\": \"minimath\", \"split\": \"test\", \"minLevel\": 1, \"maxLevel\": 3, \"count\": 200, \"n\": 32, \"temperatures\": \"1.0\", \"maxNewTokens\": 96, \"oracle\": true, \"noisyOracleEpsilon\": 0.1, \"seed\": 1, \"device\": \"cpu\", \"threads\": $THREADS}}" > "$DATA/eval.json"
+# 1. The test evaluation: examples/bon-eval-default.json with this model id and thread count, timed end to end.
+sed -e "s/\"modelId\": [0-9]*/\"modelId\": $MODEL/" -e "s/\"threads\": [0-9]*/\"threads\": $THREADS/" \
+  "$ROOT/examples/bon-eval-default.json" > "$DATA/eval.json"
 START=$(date +%s.%N)
-EVAL_OUT=$(bs run "$DATA/eval.json" --data-dir "$DATA" 2>/dev/null)
+EVAL_OUT=$(bs run "$DATA/eval.json" --data-dir "$DATA" 2>>"$DATA/acceptance.log")
 END=$(date +%s.%N)
 EVAL=$(echo "$EVAL_OUT" | sed -n 's/^run \([0-9]*\)$/\1/p' | head -1)
 echo "$EVAL_OUT" | grep -E "^run |bon/(pass_at_(1|32)|maj_at_32|bon_at_32@)" || true
@@ -50,16 +51,16 @@ echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 2. Verifier data: the same model's samples on TRAIN problems (disjoint from the test split), labelled by the checker.
 echo "{\"kind\": \"bon-eval\", \"name\": \"verifier data (train, n = 32)\", \"config\": {\"modelId\": $MODEL, \"problemSource\": \"minimath\", \"split\": \"train\", \"minLevel\": 1, \"maxLevel\": 3, \"count\": $TRAIN_COUNT, \"n\": 32, \"temperatures\": \"1.0\", \"maxNewTokens\": 96, \"oracle\": true, \"seed\": 2, \"device\": \"cpu\", \"threads\": $THREADS}}" > "$DATA/train-eval.json"
-TRAIN_OUT=$(bs run "$DATA/train-eval.json" --data-dir "$DATA" 2>/dev/null)
+TRAIN_OUT=$(bs run "$DATA/train-eval.json" --data-dir "$DATA" 2>>"$DATA/acceptance.log")
 TRAIN_EVAL=$(echo "$TRAIN_OUT" | sed -n 's/^run \([0-9]*\)$/\1/p' | head -1)
 echo "$TRAIN_OUT" | grep -E "^run |bon/pass_at_(1|32) " || true
 
 # 3. The learned verifier (held-out = a share of the TRAIN prompts).
 echo "{\"kind\": \"verifier\", \"name\": \"acceptance verifier\", \"config\": {\"evaluationRunId\": $TRAIN_EVAL, \"steps\": $VERIFIER_STEPS, \"seed\": 1, \"device\": \"cpu\", \"threads\": $THREADS}}" > "$DATA/verifier.json"
-RM_OUT=$(bs run "$DATA/verifier.json" --data-dir "$DATA" 2>/dev/null)
+RM_OUT=$(bs run "$DATA/verifier.json" --data-dir "$DATA" 2>>"$DATA/acceptance.log")
 echo "$RM_OUT" | grep -E "^run |verifier/(auroc|accuracy)" || true
 RM=$(echo "$RM_OUT" | sed -n 's/^  model \([0-9]*\):.*/\1/p' | tail -1)
 
 # 4. Re-score the test evaluation with it: one more score layer on the same samples.
-bs rescore "$EVAL" --verifier reward-model --model-id "$RM" --data-dir "$DATA" 2>/dev/null
+bs rescore "$EVAL" --verifier reward-model --model-id "$RM" --data-dir "$DATA" 2>>"$DATA/acceptance.log"
 echo "test evaluation: run $EVAL; verifier data: run $TRAIN_EVAL; reward model: model $RM"

@@ -35,8 +35,14 @@ try {
     if (file.name) await page.fill('#run-name', file.name);
     for (const [field, value] of Object.entries(file.config)) {
       if (typeof value === 'boolean') {
-        const input = page.locator(`#cfg-${field} input`);
+        const input = page.locator(`input#cfg-${field}, #cfg-${field} input`).first();
         if ((await input.isChecked()) !== value) await input.click();
+      } else if ((await page.getAttribute(`#cfg-${field}`, 'type')) === 'hidden') {
+        // A choice (MudSelect): its input is hidden; open the list and click the item when the value differs.
+        if ((await page.inputValue(`#cfg-${field}`)) !== String(value)) {
+          await page.locator(`#cfg-${field}`).locator('xpath=ancestor::div[contains(@class, "mud-select")][1]').click();
+          await page.locator('.mud-popover-open .mud-list-item').filter({ hasText: new RegExp(`^${value}$`) }).click();
+        }
       } else {
         await page.fill(`#cfg-${field}`, Array.isArray(value) ? value.join(', ') : String(value));
       }
