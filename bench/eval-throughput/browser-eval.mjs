@@ -1,15 +1,16 @@
 // Drives a running BonStudio web app in Debian's headless chromium (Playwright, playwright-core) for the issue #3
 // acceptance evidence: `launch` fills the New-run form for a bon-eval from a config file (the same JSON `run` takes)
 // and clicks Launch; `inspect` waits for a run to succeed, then screenshots its run page and the N-sample inspector.
-// Usage (needs `npm install playwright-core` in NODE_PATH or next to this file):
+// Usage (ES modules resolve from the script's folder: copy it into a folder where `npm install playwright-core@1.64.1` ran):
 //   node browser-eval.mjs launch  BASE_URL CONFIG.json            → prints "run N"
-//   node browser-eval.mjs inspect BASE_URL RUN_ID OUT_PREFIX       → OUT_PREFIX-run.png, OUT_PREFIX-inspector.png
+//   node browser-eval.mjs inspect BASE_URL RUN_ID OUT_PREFIX [VERIFIER] → OUT_PREFIX-run.png, OUT_PREFIX-inspector.png
+//   (VERIFIER: the score layer whose Best-of-N pick the inspector highlights, e.g. reward-model#5; default: the first)
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [mode, baseUrl, arg, outPrefix] = process.argv.slice(2);
+const [mode, baseUrl, arg, outPrefix, verifier] = process.argv.slice(2);
 if (!['launch', 'inspect'].includes(mode) || !baseUrl || !arg) {
   console.error('usage: browser-eval.mjs launch BASE_URL CONFIG.json | inspect BASE_URL RUN_ID OUT_PREFIX');
   process.exit(2);
@@ -71,7 +72,7 @@ try {
     await page.waitForTimeout(2_000);
     await page.screenshot({ path: `${outPrefix}-run.png`, fullPage: true });
 
-    await page.goto(url(`inspector/${runId}`));
+    await page.goto(url(`inspector/${runId}` + (verifier ? `?verifier=${encodeURIComponent(verifier)}` : '')));
     await page.waitForSelector("[data-page='inspector'][data-interactive='true']");
     await page.waitForSelector("[data-testid='prompt-key']");
     // Show a prompt that the model solved at least once (c/n > 0), so the verdicts and the BoN pick are visible.
