@@ -161,4 +161,36 @@ public class ExperimentsBrowserTests
         Assert.Equal(0, await rendered.Locator("script, img").CountAsync());
         Assert.Equal("undefined", await page.EvaluateAsync<string>("() => typeof window.__pwned"));
     }
+
+    [Fact]
+    public async Task APresetSavedFromTheRunFormLoadsIntoBothForms()
+    {
+        TestBrowser.RequireChromium();
+        using var app = new BonStudioAppFactory();
+        var baseAddress = app.Start();
+        await using var browser = await TestBrowser.LaunchAsync();
+        var page = browser.Page;
+
+        // Arrange: the run form with one value changed from the default preset.
+        await browser.OpenAsync(baseAddress, "runs/new?kind=sft", "new-run");
+        await page.FillAsync("#cfg-steps", "7");
+        await page.FillAsync("#cfg-seed", "11");
+
+        // Act: save it under a name.
+        await page.FillAsync("#preset-name", "seven steps");
+        await page.ClickAsync("#preset-save");
+        await Assertions.Expect(page.Locator("[data-preset-message]")).ToHaveAttributeAsync("data-preset-message", "saved");
+        await Assertions.Expect(page.Locator("[data-preset='seven steps']")).ToBeVisibleAsync();
+
+        // Assert: back to the default, then the preset restores the value in the run form...
+        await page.ClickAsync("[data-preset='(default)']");
+        Assert.NotEqual("7", await page.InputValueAsync("#cfg-steps"));
+        await page.ClickAsync("[data-preset='seven steps']");
+        await Assertions.Expect(page.Locator("#cfg-steps")).ToHaveValueAsync("7");
+        // ...and in the sweep form it becomes the base config, without the seed (the sweep's seeds set it).
+        await browser.OpenAsync(baseAddress, "sweeps/new?kind=sft", "new-sweep");
+        await page.ClickAsync("[data-preset='seven steps']");
+        await Assertions.Expect(page.Locator("#sweep-config")).ToHaveValueAsync(new Regex("\"steps\": 7"));
+        Assert.DoesNotContain("\"seed\"", await page.InputValueAsync("#sweep-config"));
+    }
 }
