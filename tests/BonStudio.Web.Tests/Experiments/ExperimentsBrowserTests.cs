@@ -173,24 +173,26 @@ public class ExperimentsBrowserTests
 
         // Arrange: the run form with one value changed from the default preset.
         await browser.OpenAsync(baseAddress, "runs/new?kind=sft", "new-run");
-        await page.FillAsync("#cfg-steps", "7");
+        await page.FillAsync("#cfg-steps", "2000");
         await page.FillAsync("#cfg-seed", "11");
 
         // Act: save it under a name.
-        await page.FillAsync("#preset-name", "seven steps");
+        await page.FillAsync("#preset-name", "long run");
         await page.ClickAsync("#preset-save");
+        await Assertions.Expect(page.Locator("[data-preset-message]")).ToContainTextAsync("Saved preset 'long run'");
         await Assertions.Expect(page.Locator("[data-preset-message]")).ToHaveAttributeAsync("data-preset-message", "saved");
-        await Assertions.Expect(page.Locator("[data-preset='seven steps']")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-preset='long run']")).ToBeVisibleAsync();
 
         // Assert: back to the default, then the preset restores the value in the run form...
         await page.ClickAsync("[data-preset='(default)']");
-        Assert.NotEqual("7", await page.InputValueAsync("#cfg-steps"));
-        await page.ClickAsync("[data-preset='seven steps']");
-        await Assertions.Expect(page.Locator("#cfg-steps")).ToHaveValueAsync("7");
+        await Assertions.Expect(page.Locator("#cfg-steps")).Not.ToHaveValueAsync("2000");
+        await page.ClickAsync("[data-preset='long run']");
+        await Assertions.Expect(page.Locator("#cfg-steps")).ToHaveValueAsync("2000");
+        await Assertions.Expect(page.Locator("#cfg-seed")).ToHaveValueAsync("11");
         // ...and in the sweep form it becomes the base config, without the seed (the sweep's seeds set it).
         await browser.OpenAsync(baseAddress, "sweeps/new?kind=sft", "new-sweep");
-        await page.ClickAsync("[data-preset='seven steps']");
-        await Assertions.Expect(page.Locator("#sweep-config")).ToHaveValueAsync(new Regex("\"steps\": 7"));
+        await page.ClickAsync("[data-preset='long run']");
+        await Assertions.Expect(page.Locator("#sweep-config")).ToHaveValueAsync(new Regex("\"steps\": 2000"));
         Assert.DoesNotContain("\"seed\"", await page.InputValueAsync("#sweep-config"));
     }
 }
