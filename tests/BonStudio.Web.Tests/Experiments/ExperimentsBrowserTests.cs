@@ -110,8 +110,18 @@ public class ExperimentsBrowserTests
         await Assertions.Expect(curves).ToHaveAttributeAsync("data-traces", "10"); // + 4 seed curves
         await Assertions.Expect(page.Locator(".js-plotly-plot").First).ToBeVisibleAsync();
 
-        // Clone and edit: the form comes back with the sweep's grid and seeds.
+        // The sweep's notes (set through the API) show as safe markdown on its page.
+        using (var http = app.Client(baseAddress))
+        {
+            var patched = await http.PatchAsync($"api/runs/{sweepId}", new StringContent("{\"notes\": \"**lr** matters <script>window.__pwned = 1</script>\"}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, patched.StatusCode);
+        }
         await browser.OpenAsync(baseAddress, $"sweeps/{sweepId}", "sweep");
+        await Assertions.Expect(page.Locator("[data-testid='sweep-notes'] strong")).ToHaveTextAsync("lr");
+        await Assertions.Expect(page.Locator("[data-testid='sweep-notes']")).ToContainTextAsync("<script>window.__pwned = 1</script>");
+        Assert.Equal(0, await page.Locator("[data-testid='sweep-notes'] script").CountAsync());
+
+        // Clone and edit: the form comes back with the sweep's grid and seeds.
         await page.ClickAsync("#sweep-clone");
         await page.WaitForURLAsync(new Regex(@"/sweeps/new\?from=\d+$"));
         await browser.WaitInteractiveAsync("new-sweep");
