@@ -21,7 +21,8 @@ using static TorchSharp.torch;
 
 namespace BonStudio.Bench;
 
-/// <summary>The study's knobs. Defaults are the "default size" (about an hour on a quiet 2-core CPU with the small base).</summary>
+/// <summary>The study's knobs. Defaults are the "default size" run in docs/results-bon.md (about an hour with one libtorch thread
+/// on the shared 2-core CPU, base = the default sft preset; much less on a quiet machine).</summary>
 public sealed record StudyOptions
 {
     /// <summary>Base "gpt" checkpoint; empty = train one here with SftRun (the default sft preset: the Base* knobs, other SftConfig defaults) into out/base.</summary>
@@ -37,27 +38,33 @@ public sealed record StudyOptions
     /// <summary>First seed this process runs (seeds FirstSeed..Seeds): several processes can share one out dir, one seed each.</summary>
     public int FirstSeed { get; init; } = 1;
     /// <summary>Fine-tuning steps per run (matched budget: Steps × PromptsPerStep × N samples for every method).</summary>
-    public int Steps { get; init; } = 30;
+    public int Steps { get; init; } = 36;
     public int PromptsPerStep { get; init; } = 8;
     public int N { get; init; } = 8;
     public int NPrime { get; init; } = 4;
-    public double LearningRate { get; init; } = 5e-4;
+    /// <summary>Constant AdamW rate, fixed a priori: the base run's final learning rate (SftConfig.MinLearningRate).</summary>
+    public double LearningRate { get; init; } = 1e-4;
     public double KlCoefficient { get; init; } = 0.0;
     public double Temperature { get; init; } = 1.0;
     /// <summary>Most new tokens per sample; 0 = the longest reference completion of the study levels + 8 (+ EOS).</summary>
     public int MaxNewTokens { get; init; } = 0;
     /// <summary>MiniMath levels of the study (training prompts, test problems), mixed evenly.</summary>
     public string Levels { get; init; } = "2,3";
-    /// <summary>oracle, noisy-oracle or reward-model (trained here on the base model's samples).</summary>
-    public string Verifier { get; init; } = "reward-model";
+    /// <summary>oracle, noisy-oracle, reward-model (trained here on the base model's samples), or auto: train the reward
+    /// model and use it if its held-out AUROC reaches RmMinAuroc, else the noisy oracle (the rule is fixed before any result).</summary>
+    public string Verifier { get; init; } = "auto";
+    /// <summary>auto: the held-out AUROC the reward model needs to be used (the ε = 0.1 noisy oracle's AUROC is 0.90).</summary>
+    public double RmMinAuroc { get; init; } = 0.75;
+    /// <summary>auto: fewer held-out positives than this and the AUROC says too little: the noisy oracle is used.</summary>
+    public int RmMinHeldOutPositives { get; init; } = 30;
     public double Epsilon { get; init; } = 0.1;
     public int RmPrompts { get; init; } = 200;
     public int RmSamples { get; init; } = 8;
     public int RmSteps { get; init; } = 200;
-    public int TestProblems { get; init; } = 100;
+    public int TestProblems { get; init; } = 64;
     public int TestN { get; init; } = 32;
     /// <summary>Temperatures at which the BASE model is also evaluated (prediction 4: best temperature vs N).</summary>
-    public string BaseTemperatures { get; init; } = "0.6,0.8,1.0,1.2";
+    public string BaseTemperatures { get; init; } = "0.7,1.0,1.3";
     public int Threads { get; init; } = 1;
     public string Device { get; init; } = "auto";
     /// <summary>Only summarise what out/ already holds (finished evaluations); train and evaluate nothing.</summary>
@@ -94,7 +101,7 @@ public sealed class BonStudy : IBenchmark
 
         if (o.SummaryOnly)
         {
-            var cached = SummaryFromCache(o, ks);
+            var cached = SummaryFromCache(ResolveAutoVerifier(o, Say), ks);
             File.WriteAllText(Path.Combine(o.Out, "summary.md"), cached);
             Console.WriteLine(cached);
             return Task.CompletedTask;
@@ -117,7 +124,9 @@ public sealed class BonStudy : IBenchmark
 
         // 1. Verifier. The reward model learns from the base model's own samples on training prompts.
         string rmPath = Path.Combine(Path.GetFullPath(o.Out), "rm", "reward-model.safetensors");
-        if (o.Verifier == "reward-model" && !File.Exists(rmPath))
+        if (o.Verifier is not ("auto" or "reward-model" or "oracle" or "noisy-oracle"))
+            throw new ArgumentException($"bon-study: Verifier '{o.Verifier}' is not one of auto, reward-model, noisy-oracle, oracle.");
+        if (o.Verifier is "reward-model" or "auto" && !File.Exists(rmPath))
         {
             Say($"reward model: sampling {o.RmPrompts} train prompts × {o.RmSamples} from the base model");
             var (baseModel, meta) = Checkpoint.LoadGpt(o.Base, device);
@@ -134,6 +143,7 @@ public sealed class BonStudy : IBenchmark
                 new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
             Say($"reward model: held-out AUROC {rm.HeldOutAuroc:F3}, accuracy {rm.HeldOutAccuracy:P1} (held-out positive rate {rm.HeldOutPositiveRate:P1})");
         }
+        o = ResolveAutoVerifier(o, Say);
         IDisposableVerifier MakeVerifier() => BonFineTune.MakeVerifier(VerifierConfig(o, rmPath), device);
 
         // 2. Base model at several temperatures (prediction 4) and at the study temperature (the reference row).
@@ -388,6 +398,22 @@ public sealed class BonStudy : IBenchmark
             sb.AppendLine(string.Create(inv, $" {rows.Count(r => r.P == 1.0) / (double)rows.Count:P0} |"));
         }
         return sb.ToString();
+    }
+
+    /// <summary>Verifier = auto: the reward model if its held-out AUROC (out/rm/result.json) reaches RmMinAuroc, else the noisy oracle.</summary>
+    private static StudyOptions ResolveAutoVerifier(StudyOptions o, Action<string> say)
+    {
+        var resultPath = Path.Combine(o.Out, "rm", "result.json");
+        if (o.Verifier != "auto" || !File.Exists(resultPath)) return o;
+        using var rmResult = JsonDocument.Parse(File.ReadAllText(resultPath));
+        double auroc = rmResult.RootElement.GetProperty(nameof(RewardModelResult.HeldOutAuroc)).GetDouble();
+        int positives = (int)Math.Round(rmResult.RootElement.GetProperty(nameof(RewardModelResult.HeldOutExamples)).GetInt32()
+            * rmResult.RootElement.GetProperty(nameof(RewardModelResult.HeldOutPositiveRate)).GetDouble());
+        bool decent = auroc >= o.RmMinAuroc && positives >= o.RmMinHeldOutPositives;
+        var chosen = decent ? "reward-model" : "noisy-oracle";
+        say(string.Create(CultureInfo.InvariantCulture,
+            $"verifier (auto): reward model held-out AUROC {auroc:F3} (need ≥ {o.RmMinAuroc}) on {positives} held-out positives (need ≥ {o.RmMinHeldOutPositives}) ⇒ {chosen}"));
+        return o with { Verifier = chosen };
     }
 
     /// <summary>"2,3" → [2, 3]; a clear error naming the key for anything that is not a list of MiniMath levels.</summary>
