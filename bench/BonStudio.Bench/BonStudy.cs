@@ -230,7 +230,8 @@ public sealed class BonStudy : IBenchmark
             var list = Enumerable.Range(1, Math.Max(1, completeSeeds)).Select(s => Read($"{m}-seed{s}")).Where(e => e is not null).Select(e => e!).ToList();
             if (list.Count > 0) evals[m] = list;
         }
-        return $"(partial: {completeSeeds} complete seed(s) of {o.Seeds})\n\n" + Summarise(o with { Seeds = Math.Max(1, completeSeeds) }, ks, evals);
+        var note = completeSeeds < o.Seeds ? $"(partial: {completeSeeds} complete seed(s) of {o.Seeds})\n\n" : "";
+        return note + Summarise(o with { Seeds = Math.Max(1, completeSeeds) }, ks, evals);
     }
 
     /// <summary>Evaluates one checkpoint on the test problems (n samples each), cached as JSON in out/evals.</summary>
