@@ -77,7 +77,7 @@ public sealed record BonFineTuneRunConfig : IRunConfig, IValidatableObject
     [Range(1, 4096), Description("Training prompts per step; each gets n sampled responses.")]
     public int PromptsPerStep { get; init; } = 8;
     /// <summary>β of the KL penalty to the starting model (0 = off).</summary>
-    [Range(0.0, 100.0), Description("KL penalty coefficient β to the frozen starting model (0 = off; train/kl is logged either way).")]
+    [Range(0.0, 100.0), Description("KL penalty coefficient β to the frozen starting model (0 = off; train/kl is logged either way: every step when β > 0, else every 10 steps).")]
     public double KlCoefficient { get; init; } = 0.0;
     /// <summary>Global gradient-norm clip (0 = off).</summary>
     [Range(0.0, 1000.0), Description("Clip the global gradient norm to this value (0 = no clipping).")]
