@@ -13,7 +13,7 @@
 // reward/diversity and so every method spends the same sample budget), but its sample weights are 0.
 //
 // Metrics (IRunReporter, step = optimizer steps done): train/loss, train/lr, train/grad_norm, train/mean_reward
-// (checker), train/mean_score (verifier), train/kl, weights/mean, weights/abs_mean, weights/positive_fraction,
+// (checker), train/mean_score (verifier), train/kl (every step when β > 0; else every KlLogEvery steps, first and last), weights/mean, weights/abs_mean, weights/positive_fraction,
 // weights/negative_fraction (over the sampled responses), weights/abs_by_failure_bin_{b} (b = 0..4: mean over the
 // step's prompts whose failure rate p̂ = 1 − c/n falls in [b/5, (b+1)/5), the last bin closed, of Σ_j |a_j|; only bins
 // that hold a prompt are reported), diversity/distinct_answers, diversity/answer_entropy (nats; a missing answer is
@@ -104,7 +104,7 @@ public sealed record BonFineTuneConfig : IRunConfig, IValidatableObject
     [Range(1, 4096), Description("Training prompts per step; each gets n sampled responses.")]
     public int PromptsPerStep { get; init; } = 8;
     /// <summary>β of the KL penalty to the starting model (0 = off).</summary>
-    [Range(0.0, 100.0), Description("KL penalty coefficient β to the frozen starting model (0 = off; train/kl is logged either way).")]
+    [Range(0.0, 100.0), Description("KL penalty coefficient β to the frozen starting model (0 = off; train/kl is logged either way: every step when β > 0, else every 10 steps).")]
     public double KlCoefficient { get; init; } = 0.0;
     /// <summary>Global gradient-norm clip (0 = off).</summary>
     [Range(0.0, 1000.0), Description("Clip the global gradient norm to this value (0 = no clipping).")]
@@ -353,7 +353,9 @@ public static class BonFineTune
         }
 
         // 4. One weighted log-likelihood step (+ KL to the start model on the sampled responses).
-        var (loss, kl, gradNorm) = WeightedStep(policy, reference, optimizer, sequences, weights, isSample, prompts.Count, config.KlCoefficient, config.GradClip);
+        bool measureKl = step == 0 || (step + 1) % KlLogEvery == 0 || step + 1 == config.Steps;
+        var (loss, kl, gradNorm) = WeightedStep(policy, reference, optimizer, sequences, weights, isSample, prompts.Count, config.KlCoefficient,
+            config.GradClip, measureKl);
         if (!double.IsFinite(loss)) throw new InvalidOperationException($"training diverged at step {step + 1}: loss is {loss} (try a lower LearningRate or a WeightClip).");
 
         int count = prompts.Count * n;
@@ -384,37 +386,65 @@ public static class BonFineTune
 
     /// <summary>
     /// One optimizer step on L = −(1/promptCount) Σ_j a_j log π(y_j | x) + β · mean over sampled responses of KL_seq(π ‖ π_ref).
-    /// Returns the loss, the mean KL (always measured) and the gradient norm before clipping. When every weight is 0 and
-    /// β = 0 the optimizer does not step (nothing to learn; AdamW's momentum alone would still move the model).
+    /// Returns the loss, the mean KL over the sampled responses (NaN when not measured) and the gradient norm before clipping.
+    /// When every weight is 0 and β = 0 the optimizer does not step (nothing to learn; AdamW's momentum alone would still
+    /// move the model). With β = 0, sequences whose weight is 0 carry no gradient and are left out of the forward/backward
+    /// (the same update, much less work: sft's samples, failed prompts); the KL is then measured separately, without
+    /// gradient, only when <paramref name="measureKl"/> is set.
     /// </summary>
     public static (double Loss, double Kl, double GradNorm) WeightedStep(Gpt policy, Gpt reference, AdamW optimizer,
         IReadOnlyList<PromptCompletion> sequences, IReadOnlyList<double> weights, IReadOnlyList<bool> isSample, int promptCount,
-        double klCoefficient, double gradClip)
+        double klCoefficient, double gradClip, bool measureKl = true)
     {
         if (weights.Count != sequences.Count || isSample.Count != sequences.Count)
             throw new ArgumentException($"{sequences.Count} sequences but {weights.Count} weights and {isSample.Count} sample flags.");
         policy.train();
         using var scope = NewDisposeScope();
         optimizer.zero_grad();
-        var batch = SequenceLikelihood.Collate(sequences, policy.Device);
-        var logProbs = SequenceLikelihood.CompletionLogProbs(policy, batch, out var logits);   // (S,)
-        var a = tensor(weights.Select(w => (float)w).ToArray()).to(policy.Device);            // (S,)
-        var objective = -(a * logProbs).sum() / promptCount;
-        Tensor referenceLogits;
-        using (no_grad()) referenceLogits = reference.forward(batch.Input);                    // (S, T, V)
-        var klPerSequence = SequenceLikelihood.CompletionKl(logits, referenceLogits, batch.CompletionMask); // (S,)
-        var sampleMask = tensor(isSample.ToArray()).to(policy.Device);
-        var klMean = isSample.Any(x => x) ? klPerSequence.masked_select(sampleMask).mean() : zeros(1).sum();
-        var total = klCoefficient > 0 ? objective + klCoefficient * klMean : objective;
-        total.backward();
-        double gradNorm = gradClip > 0 ? nn.utils.clip_grad_norm_(policy.parameters(), gradClip) : GradNorm(policy);
+        bool penalised = klCoefficient > 0;
+        double klMeasured = double.NaN;
+        if (!penalised && measureKl && isSample.Any(x => x))
+            klMeasured = MeanCompletionKl(policy, reference, sequences.Where((_, i) => isSample[i]).ToList());
         // No signal (every weight 0 and no KL term, e.g. RL on prompts where all n samples failed): the loss is constant,
         // so skip the update. Otherwise AdamW would keep moving the model on stale momentum, and its normalised steps
         // do not shrink with the (zero) gradient; that drift collapsed sparse-reward RL runs here.
-        bool hasSignal = klCoefficient > 0 || weights.Any(w => w != 0);
-        if (hasSignal) optimizer.step();
-        return (total.item<float>(), klMean.item<float>(), gradNorm);
+        if (!penalised && weights.All(w => w == 0)) return (0.0, klMeasured, 0.0);
+
+        var used = Enumerable.Range(0, sequences.Count).Where(i => penalised || weights[i] != 0).ToList();
+        var batch = SequenceLikelihood.Collate(used.Select(i => sequences[i]).ToList(), policy.Device);
+        var logProbs = SequenceLikelihood.CompletionLogProbs(policy, batch, out var logits);   // (S,)
+        var a = tensor(used.Select(i => (float)weights[i]).ToArray()).to(policy.Device);      // (S,)
+        var objective = -(a * logProbs).sum() / promptCount;
+        var total = objective;
+        if (penalised)
+        {
+            Tensor referenceLogits;
+            using (no_grad()) referenceLogits = reference.forward(batch.Input);                // (S, T, V)
+            var klPerSequence = SequenceLikelihood.CompletionKl(logits, referenceLogits, batch.CompletionMask); // (S,)
+            var sampleMask = tensor(used.Select(i => isSample[i]).ToArray()).to(policy.Device);
+            var klMean = isSample.Any(x => x) ? klPerSequence.masked_select(sampleMask).mean() : zeros(1).sum();
+            total = objective + klCoefficient * klMean;
+            klMeasured = klMean.item<float>();
+        }
+        total.backward();
+        double gradNorm = gradClip > 0 ? nn.utils.clip_grad_norm_(policy.parameters(), gradClip) : GradNorm(policy);
+        optimizer.step();
+        return (total.item<float>(), klMeasured, gradNorm);
     }
+
+    /// <summary>Mean KL_seq(π ‖ π_ref) over <paramref name="sequences"/>' completions, without gradient.</summary>
+    private static double MeanCompletionKl(Gpt policy, Gpt reference, IReadOnlyList<PromptCompletion> sequences)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var batch = SequenceLikelihood.Collate(sequences, policy.Device);
+        var kl = SequenceLikelihood.CompletionKl(policy.forward(batch.Input), reference.forward(batch.Input), batch.CompletionMask); // (S,)
+        return kl.mean().item<float>();
+    }
+
+    /// <summary>With β = 0 the KL to the start model is only logged (two extra forward passes): every this many steps,
+    /// and at the first and last step.</summary>
+    public const int KlLogEvery = 10;
 
     private static void Report(IRunReporter reporter, long step, double lr, BonStepStats s, double seconds)
     {
@@ -423,7 +453,7 @@ public static class BonFineTune
         reporter.Metric("train/grad_norm", step, s.GradNorm);
         reporter.Metric("train/mean_reward", step, s.MeanReward);
         reporter.Metric("train/mean_score", step, s.MeanScore);
-        reporter.Metric("train/kl", step, s.Kl);
+        if (double.IsFinite(s.Kl)) reporter.Metric("train/kl", step, s.Kl);
         var w = s.SampleWeights;
         reporter.Metric("weights/mean", step, w.Average());
         reporter.Metric("weights/abs_mean", step, w.Average(Math.Abs));
