@@ -1,4 +1,4 @@
-// `import samples <file.jsonl> [--name]` and `import dataset <file.jsonl> --format gsm8k|math|qa --name X`:
+// `import samples <file.jsonl> [--name]` and `import dataset <file.jsonl> --format gsm8k|math|qa|humaneval --name X`:
 // the same service as POST /api/imports/*. A malformed line rejects the whole file (exit 2) and nothing is stored.
 // `import model <file-or-folder> [--tokenizer file] [--name X]`: the same service as POST /api/models/import
 // (converts into the data directory and registers a Model row; see Services/ModelImports.cs).
@@ -22,8 +22,8 @@ public static class ImportCommand
             return $"evaluation {r.RunId}: {r.Prompts} prompts × n = {r.N} ({r.Samples} samples)";
         }, ct));
 
-        var datasetFile = new Argument<FileInfo>("file.jsonl") { Description = "gsm8k {question, answer}; math {problem, solution, ...}; qa {question, answers}" };
-        var format = new Option<string>("--format") { Description = "gsm8k, math or qa", Required = true };
+        var datasetFile = new Argument<FileInfo>("file.jsonl") { Description = "gsm8k {question, answer}; math {problem, solution, ...}; qa {question, answers}; humaneval {task_id, prompt, canonical_solution, test, entry_point}" };
+        var format = new Option<string>("--format") { Description = "gsm8k, math, qa or humaneval", Required = true };
         format.AcceptOnlyFromAmong([.. DatasetImport.Formats]);
         var datasetName = new Option<string>("--name") { Description = "Name of the data set", Required = true };
         var dataset = new Command("dataset", "Import a data set (Dataset + Problems with content hashes) for bon-eval runs.") { datasetFile, format, datasetName };
