@@ -94,4 +94,70 @@ public class ModelImportTests
             Assert.Contains("bon/pass_at_3", await db.RunSummaries.Where(s => s.RunId == runId).Select(s => s.Name).ToListAsync());
         }
     }
+
+    /// <summary>A HumanEval-format task whose generated text lands inside a raw string literal (prompt ends with r""",
+    /// the test starts with """), so any text a tiny model writes gives the verdict the test itself decides.</summary>
+    private static string CodeTask(string id, string body, string check) => JsonSerializer.Serialize(new Dictionary<string, string>
+    {
+        ["task_id"] = id,
+        ["prompt"] = $"def add(a, b):\n    {body}\n\n\nNOTES = r\"\"\"",
+        ["canonical_solution"] = "",
+        ["test"] = $"\"\"\"\n\n\ndef check(candidate):\n    {check}\n",
+        ["entry_point"] = "add",
+    });
+
+    [Fact]
+    public async Task BonEvalWithTheCodeCheckerStoresTheSandboxVerdictOfEverySample()
+    {
+        // Arrange: the imported llama2.c model and a HumanEval file with one task per verdict.
+        using var app = new EvalApp();
+        var (exit, _, error) = await Cli("--data-dir", app.DataDirectory, "import", "model", Llama2cFixture("stories260K.bin"));
+        Assert.True(exit == 0, error);
+        using var http = app.Client(app.Start());
+        var file = string.Join("\n",
+            CodeTask("t/pass", "return a + b", "assert candidate(1, 2) == 3"),
+            CodeTask("t/fail", "return a - b", "assert candidate(1, 2) == 3"),
+            CodeTask("t/crash", "return a + b", "1 / 0"),
+            CodeTask("t/timeout", "return a + b", "import time; time.sleep(60)"));
+        var imported = await http.PostAsync("/api/imports/datasets?format=humaneval&name=tiny-code",
+            new StringContent(file, System.Text.Encoding.UTF8, "application/x-ndjson"));
+        Assert.Equal(HttpStatusCode.Created, imported.StatusCode);
+        int datasetId = (await imported.Content.ReadFromJsonAsync<ImportDatasetResult>(Json))!.DatasetId;
+        int modelId;
+        using (var db = app.Db()) modelId = (await db.Models.SingleAsync()).Id;
+
+        // Act: greedy, n = 2, checker chosen explicitly; a 2 s limit keeps the sleeping task short.
+        var config = new JsonObject
+        {
+            ["modelId"] = modelId, ["problemSource"] = "dataset", ["datasetId"] = datasetId, ["count"] = 4, ["n"] = 2,
+            ["temperatures"] = "0", ["maxNewTokens"] = 5, ["checker"] = "code", ["codeTimeoutSeconds"] = 2,
+            ["seed"] = 1, ["device"] = "cpu", ["threads"] = 1,
+        };
+        var run = await http.PostAsJsonAsync("/api/runs", new CreateRunRequest("bon-eval", "code eval", config), Json);
+        Assert.Equal(HttpStatusCode.Created, run.StatusCode);
+        int runId = (await run.Content.ReadFromJsonAsync<JsonObject>(Json))!["id"]!.GetValue<int>();
+        var finished = await Wait.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
+            r => r.IsFinished, TimeSpan.FromSeconds(180), "the code bon-eval run");
+
+        // Assert: every sample carries the sandbox's verdict and reason; only the passing task is correct.
+        Assert.True(finished.Status == RunStatus.Succeeded, finished.Error);
+        using (var db = app.Db())
+        {
+            var rows = await (from x in db.Samples join s in db.SampleSets on x.SampleSetId equals s.Id
+                              where s.RunId == runId select new { s.PromptKey, Extracted = x.ExtractedAnswer, x.VerdictReason, x.Correct, x.Text }).ToListAsync();
+            Assert.Equal(8, rows.Count);
+            Assert.All(rows, r => Assert.Equal(r.Extracted, r.VerdictReason));
+            var byTask = rows.GroupBy(r => r.PromptKey).ToDictionary(g => g.Key, g => g.ToList());
+            Assert.All(byTask["t/pass"], r => Assert.Equal(("passed", true), (r.Extracted, r.Correct)));
+            Assert.All(byTask["t/fail"], r => Assert.Equal(("failed: AssertionError", false), (r.Extracted, r.Correct)));
+            Assert.All(byTask["t/crash"], r => { Assert.StartsWith("crash: ZeroDivisionError", r.Extracted); Assert.False(r.Correct); });
+            Assert.All(byTask["t/timeout"], r => { Assert.StartsWith("timeout:", r.Extracted); Assert.False(r.Correct); });
+            Assert.Equal(0.25, (await db.RunSummaries.SingleAsync(s => s.RunId == runId && s.Name == "bon/pass_at_1")).Value, 12);
+        }
+
+        // The checker is validated: code on MiniMath is refused with the field named.
+        var bad = await http.PostAsJsonAsync("/api/runs", new CreateRunRequest("bon-eval", "bad", new JsonObject { ["modelId"] = modelId, ["checker"] = "code" }), Json);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("checker", await bad.Content.ReadAsStringAsync());
+    }
 }
