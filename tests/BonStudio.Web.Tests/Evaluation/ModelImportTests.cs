@@ -160,4 +160,44 @@ public class ModelImportTests
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("checker", await bad.Content.ReadAsStringAsync());
     }
+
+    private static async Task<Run> RunToEnd(EvalApp app, HttpClient http, string kind, JsonObject config)
+    {
+        var created = await http.PostAsJsonAsync("/api/runs", new CreateRunRequest(kind, $"imported {kind}", config), Json);
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        int runId = (await created.Content.ReadFromJsonAsync<JsonObject>(Json))!["id"]!.GetValue<int>();
+        return await Wait.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
+            r => r.IsFinished, TimeSpan.FromSeconds(180), $"the {kind} run");
+    }
+
+    [Fact]
+    public async Task CalibrationRunsAcceptAnImportedLlamaAndItsFineTunedCheckpointKeepsTheTokenizer()
+    {
+        using var app = new EvalApp();
+        var (exit, _, error) = await Cli("--data-dir", app.DataDirectory, "import", "model", Llama2cFixture("stories260K.bin"));
+        Assert.True(exit == 0, error);
+        using var http = app.Client(app.Start());
+        Model imported;
+        using (var db = app.Db()) imported = await db.Models.SingleAsync();
+
+        var eval = await RunToEnd(app, http, "calibration-eval", new JsonObject
+        {
+            ["modelId"] = imported.Id, ["sources"] = "likelihood", ["teachPTrue"] = false, ["problems"] = 2,
+            ["levels"] = new JsonArray(1), ["maxNewTokens"] = 8, ["seed"] = 3, ["device"] = "cpu", ["threads"] = 1,
+        });
+        Assert.True(eval.Status == RunStatus.Succeeded, eval.Error);
+
+        var sft = await RunToEnd(app, http, "calibration-sft", new JsonObject
+        {
+            ["modelId"] = imported.Id, ["source"] = "likelihood", ["levels"] = new JsonArray(1), ["trainProblems"] = 16, ["testProblems"] = 2,
+            ["maxNewTokens"] = 12, ["steps"] = 1, ["batchSize"] = 2, ["seed"] = 3, ["device"] = "cpu", ["threads"] = 1,
+        });
+        Assert.True(sft.Status == RunStatus.Succeeded, sft.Error);
+        using (var db = app.Db())
+        {
+            var tuned = await db.Models.Where(m => m.ProducedByRunId == sft.Id).ToListAsync();
+            Assert.NotEmpty(tuned);
+            Assert.All(tuned, m => Assert.Equal(("llama", imported.Tokenizer), (m.Architecture, m.Tokenizer)));
+        }
+    }
 }
