@@ -171,7 +171,7 @@ public class ModelImportTests
     }
 
     [Fact]
-    public async Task CalibrationRunsAcceptAnImportedLlamaAndItsFineTunedCheckpointKeepsTheTokenizer()
+    public async Task FineTuningRunsAcceptAnImportedLlamaAndTheirCheckpointsKeepItsTokenizer()
     {
         using var app = new EvalApp();
         var (exit, _, error) = await Cli("--data-dir", app.DataDirectory, "import", "model", Llama2cFixture("stories260K.bin"));
@@ -197,6 +197,16 @@ public class ModelImportTests
         {
             var tuned = await db.Models.Where(m => m.ProducedByRunId == sft.Id).ToListAsync();
             Assert.NotEmpty(tuned);
+            Assert.All(tuned, m => Assert.Equal(("llama", imported.Tokenizer), (m.Architecture, m.Tokenizer)));
+        }
+
+        // bon-finetune trains any causal LM architecture, not only GPT.
+        var bon = await RunToEnd(app, http, "bon-finetune", FineTuning.BonFineTuneRunTests.TinyConfig(imported.Id));
+        Assert.True(bon.Status == RunStatus.Succeeded, bon.Error);
+        using (var db = app.Db())
+        {
+            var tuned = await db.Models.Where(m => m.ProducedByRunId == bon.Id).ToListAsync();
+            Assert.Contains(tuned, m => m.IsFinal);
             Assert.All(tuned, m => Assert.Equal(("llama", imported.Tokenizer), (m.Architecture, m.Tokenizer)));
         }
     }
