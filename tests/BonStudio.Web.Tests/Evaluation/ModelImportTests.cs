@@ -209,5 +209,33 @@ public class ModelImportTests
             Assert.Contains(tuned, m => m.IsFinal);
             Assert.All(tuned, m => Assert.Equal(("llama", imported.Tokenizer), (m.Architecture, m.Tokenizer)));
         }
+
+        // verifier: a reward model on the imported LLaMA backbone ("llama-rm"), then a bon-eval scored by it.
+        var lines = new System.Text.StringBuilder();
+        for (int p = 0; p < 4; p++)
+            for (int i = 0; i < 4; i++)
+                lines.AppendLine(JsonSerializer.Serialize(new { prompt_id = $"p{p}", prompt = $"Q{p}: 3+4=?", response = i < 2 ? "answer 7" : "answer 9", answer = i < 2 ? "7" : "9", correct = i < 2, score = 0.5 }));
+        var samples = (await (await http.PostAsync("/api/imports/samples", new StringContent(lines.ToString(), System.Text.Encoding.UTF8, "text/plain"))).Content.ReadFromJsonAsync<ImportSamplesResult>(Json))!;
+        var verifier = await RunToEnd(app, http, "verifier", new JsonObject
+        {
+            ["evaluationRunId"] = samples.RunId, ["baseModelId"] = imported.Id, ["steps"] = 2, ["batchSize"] = 4, ["heldOutFraction"] = 0.5,
+            ["evalEvery"] = 0, ["device"] = "cpu", ["threads"] = 1, ["seed"] = 2,
+        });
+        Assert.True(verifier.Status == RunStatus.Succeeded, verifier.Error);
+        Model rewardModel;
+        using (var db = app.Db()) rewardModel = await db.Models.SingleAsync(m => m.ProducedByRunId == verifier.Id);
+        Assert.Equal(("llama-rm", imported.Tokenizer), (rewardModel.Architecture, rewardModel.Tokenizer));
+        var scored = await RunToEnd(app, http, "bon-eval", new JsonObject
+        {
+            ["modelId"] = imported.Id, ["count"] = 2, ["n"] = 2, ["temperatures"] = "1.0", ["maxNewTokens"] = 4,
+            ["rewardModelId"] = rewardModel.Id, ["seed"] = 5, ["device"] = "cpu", ["threads"] = 1,
+        });
+        Assert.True(scored.Status == RunStatus.Succeeded, scored.Error);
+        using (var db = app.Db())
+        {
+            var layers = await db.ScoreLayers.Where(l => l.RunId == scored.Id).Select(l => l.Verifier).ToListAsync();
+            Assert.Contains($"reward-model#{rewardModel.Id}", layers);
+            Assert.Equal(2 * 4, await db.Scores.CountAsync(x => db.ScoreLayers.Any(l => l.Id == x.ScoreLayerId && l.RunId == scored.Id)));
+        }
     }
 }
