@@ -104,4 +104,17 @@ public sealed class ModelImporterTests : IDisposable
         Assert.False(Directory.Exists(destination));
         Assert.Empty(Directory.GetDirectories(_dir, "x*", SearchOption.AllDirectories));
     }
+
+    [Fact]
+    public void Llama_hidden_states_times_the_tied_classifier_are_its_logits()
+    {
+        manual_seed(4);
+        using var llama = new LlamaModel(BonStudio.Training.Tests.Llama.LlamaModelTests.Small(shared: true));
+        using var _ = no_grad();
+        var tokens = tensor(new long[] { 1, 5, 9, 2, 7 }).view(1, -1);
+        var hidden = llama.HiddenStates(tokens);                                        // (1, T, C)
+        Assert.Equal([1L, 5L, llama.Config.Dim], hidden.shape);
+        var logits = nn.functional.linear(hidden, llama.get_parameter("tok_embeddings.weight"));
+        Assert.True(allclose(logits, llama.forward(tokens), 1e-6, 1e-6));
+    }
 }
