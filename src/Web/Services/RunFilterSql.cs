@@ -53,8 +53,8 @@ public static class RunFilterSql
             case FieldSource.Config:
                 if (pg)
                 {
-                    // Path segments are validated identifiers ([A-Za-z_][A-Za-z0-9_]*), safe inside the literal.
-                    var path = "'{" + string.Join(",", c.Field.Name.Split('.')) + "}'";
+                    // The jsonb path is a text[] parameter: a literal '{a,b}' would be read by FromSqlRaw as a format placeholder.
+                    var path = $"CAST({P(ps, "{" + string.Join(",", c.Field.Name.Split('.')) + "}")} AS text[])";
                     var expr = c.Value switch
                     {
                         double => $"(CASE WHEN jsonb_typeof(r.\"ConfigJson\"::jsonb #> {path}) = 'number' THEN (r.\"ConfigJson\"::jsonb #>> {path})::double precision END)",
