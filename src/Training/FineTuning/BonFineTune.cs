@@ -204,7 +204,7 @@ public static class BonFineTune
     public const string CheckpointFolder = "checkpoints";
 
     /// <summary>
-    /// Runs (or resumes) a `bon-finetune` run from <paramref name="baseCheckpointPath"/> (a "gpt" checkpoint) synchronously.
+    /// Runs (or resumes) a `bon-finetune` run from <paramref name="baseCheckpointPath"/> (any causal LM checkpoint: trained GPT, imported LLaMA or GPT-2) synchronously.
     /// Throws <see cref="ValidationException"/> for an invalid config, <see cref="OperationCanceledException"/> when the
     /// reporter's token fires (checked between steps).
     /// </summary>

@@ -1,9 +1,10 @@
-// The learned verifier (methods.md §2.4, issue #3 item 2): the GPT backbone with a scalar head, trained with binary
+// The learned verifier (methods.md §2.4, issue #3 item 2): a GPT or LLaMA backbone with a scalar head, trained with binary
 // cross-entropy on (prompt, response, verdict) triples from a model's own samples (the sample sets of a bon-eval).
 // Input: BOS + prompt + response + EOS; the head reads the final hidden state at the EOS, which has seen everything.
-// The backbone starts from a base "gpt" checkpoint; the head starts at zero (every score 0.5 before training).
+// The backbone starts from a base language-model checkpoint; the head starts at zero (every score 0.5 before training).
 // One file: model, config, run (data split by prompt, AdamW loop, held-out AUROC/accuracy, checkpoint).
-// Checkpoint architecture "gpt-rm": tensors "backbone.*" (the GPT) and "head.*" (the scalar head).
+// Checkpoint architecture "gpt-rm" (GPT backbone) or "llama-rm" (LLaMA backbone, e.g. an imported model): tensors
+// "backbone.*" and "head.*" (the scalar head).
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
@@ -121,7 +122,7 @@ public sealed record RewardExample(string PromptKey, string Prompt, string Respo
 /// <summary>Hyperparameters of the `verifier` run kind. The attributes drive the web form, API validation and `run`.</summary>
 public sealed record RewardModelConfig : IRunConfig, IValidatableObject
 {
-    /// <summary>The "gpt" checkpoint whose backbone initialises the reward model (usually the policy's base model).</summary>
+    /// <summary>The GPT or LLaMA checkpoint whose backbone initialises the reward model (usually the policy's base model).</summary>
     [Required, MaxLength(4096), Description("Path of the base GPT checkpoint whose transformer initialises the reward model.")]
     public string BaseCheckpoint { get; init; } = "";
     /// <summary>Share of prompts held out for AUROC/accuracy (split by prompt).</summary>
