@@ -41,6 +41,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace BonStudio.Training.FineTuning;
 
@@ -203,7 +204,7 @@ public static class BonFineTune
     public const string CheckpointFolder = "checkpoints";
 
     /// <summary>
-    /// Runs (or resumes) a `bon-finetune` run from <paramref name="baseCheckpointPath"/> (a "gpt" checkpoint) synchronously.
+    /// Runs (or resumes) a `bon-finetune` run from <paramref name="baseCheckpointPath"/> (any causal LM checkpoint: trained GPT, imported LLaMA or GPT-2) synchronously.
     /// Throws <see cref="ValidationException"/> for an invalid config, <see cref="OperationCanceledException"/> when the
     /// reporter's token fires (checked between steps).
     /// </summary>
@@ -225,14 +226,14 @@ public static class BonFineTune
         // TRY NOT TO MODIFY: seeding. Every random choice is a function of (Seed, step); see StepSeed.
         TorchRuntime.Seed(config.Seed);
 
-        var (policy, baseMeta) = Checkpoint.LoadGpt(baseCheckpointPath, device);
-        var (reference, _) = Checkpoint.LoadGpt(baseCheckpointPath, device); // frozen start model for the KL
+        var (policy, baseMeta) = LoadPolicy(baseCheckpointPath, device);
+        var (reference, _) = LoadPolicy(baseCheckpointPath, device); // frozen start model for the KL
         reference.eval();
         foreach (var p in reference.parameters()) p.requires_grad_(false);
         var tokenizer = TokenizerRegistry.Resolve(baseMeta.Tokenizer);
         using var verifier = MakeVerifier(config, device);
         var optimizer = MakeOptimizer(policy, config);
-        CheckpointMetadata Metadata(long step) => new(Gpt.Architecture, policy.Config.ToJson(), tokenizer.Name, step, configJson);
+        CheckpointMetadata Metadata(long step) => new(baseMeta.Architecture, baseMeta.ModelConfigJson, tokenizer.Name, step, configJson);
 
         var train = MiniMath.Generate("train", config.TrainProblems, config.Levels, config.Seed);
         var validation = MiniMath.Generate("validation", config.ValidationProblems, config.Levels, config.Seed);
@@ -245,7 +246,7 @@ public static class BonFineTune
             startStep = resume.Step;
             reporter.Log($"resumed from {resume.Path} at step {startStep}");
         }
-        reporter.Log($"policy: {policy.ParameterCount:N0} parameters from {baseCheckpointPath}; {train.Count} train / {validation.Count} validation problems, levels [{string.Join(",", config.Levels)}]");
+        reporter.Log($"policy: {ParameterCount(policy):N0} parameters ({baseMeta.Architecture}) from {baseCheckpointPath}; {train.Count} train / {validation.Count} validation problems, levels [{string.Join(",", config.Levels)}]");
 
         var csvPath = Path.Combine(runDir, "weights_vs_failure.csv");
         if (startStep == 0 || !File.Exists(csvPath)) File.WriteAllText(csvPath, "step,prompt_id,level,failure_rate,weight_sum,weight_abs_sum\n");
@@ -287,7 +288,7 @@ public static class BonFineTune
     /// sample, check, score, weight, and minimise the weighted negative log-likelihood (+ β·KL). Returns the step's
     /// statistics and the weight-vs-failure CSV rows.
     /// </summary>
-    public static (BonStepStats Stats, List<string> CsvRows) TrainStep(Gpt policy, Gpt reference, AdamW optimizer, ITokenizer tokenizer,
+    public static (BonStepStats Stats, List<string> CsvRows) TrainStep(Module<Tensor, Tensor> policy, Module<Tensor, Tensor> reference, AdamW optimizer, ITokenizer tokenizer,
         IVerifier verifier, IReadOnlyList<MathProblem> prompts, BonFineTuneConfig config, long step)
     {
         var method = config.MethodKind;
@@ -300,7 +301,7 @@ public static class BonFineTune
         policy.eval();
         var promptTokens = prompts.Select(p => (int[])[bos, .. tokenizer.Encode(MiniMath.Prompt(p))]).ToArray();
         var rowsPrompts = promptTokens.SelectMany(t => Enumerable.Repeat(t, n)).ToList();
-        var sampler = new Sampler(policy, tokenizer);
+        var sampler = new Sampler(Lm(policy), tokenizer);
         var samples = sampler.Sample(rowsPrompts, new SamplingOptions
         {
             Temperature = config.Temperature, MaxNewTokens = config.MaxNewTokens, StopTokenIds = [eos], Seed = StepSeed(config.Seed, step, 2),
@@ -392,7 +393,7 @@ public static class BonFineTune
     /// (the same update, much less work: sft's samples, failed prompts); the KL is then measured separately, without
     /// gradient, only when <paramref name="measureKl"/> is set.
     /// </summary>
-    public static (double Loss, double Kl, double GradNorm) WeightedStep(Gpt policy, Gpt reference, AdamW optimizer,
+    public static (double Loss, double Kl, double GradNorm) WeightedStep(Module<Tensor, Tensor> policy, Module<Tensor, Tensor> reference, AdamW optimizer,
         IReadOnlyList<PromptCompletion> sequences, IReadOnlyList<double> weights, IReadOnlyList<bool> isSample, int promptCount,
         double klCoefficient, double gradClip, bool measureKl = true)
     {
@@ -411,9 +412,10 @@ public static class BonFineTune
         if (!penalised && weights.All(w => w == 0)) return (0.0, klMeasured, 0.0);
 
         var used = Enumerable.Range(0, sequences.Count).Where(i => penalised || weights[i] != 0).ToList();
-        var batch = SequenceLikelihood.Collate(used.Select(i => sequences[i]).ToList(), policy.Device);
+        var device = Lm(policy).Device;
+        var batch = SequenceLikelihood.Collate(used.Select(i => sequences[i]).ToList(), device);
         var logProbs = SequenceLikelihood.CompletionLogProbs(policy, batch, out var logits);   // (S,)
-        var a = tensor(used.Select(i => (float)weights[i]).ToArray()).to(policy.Device);      // (S,)
+        var a = tensor(used.Select(i => (float)weights[i]).ToArray()).to(device);             // (S,)
         var objective = -(a * logProbs).sum() / promptCount;
         var total = objective;
         if (penalised)
@@ -421,7 +423,7 @@ public static class BonFineTune
             Tensor referenceLogits;
             using (no_grad()) referenceLogits = reference.forward(batch.Input);                // (S, T, V)
             var klPerSequence = SequenceLikelihood.CompletionKl(logits, referenceLogits, batch.CompletionMask); // (S,)
-            var sampleMask = tensor(used.Select(i => isSample[i]).ToArray()).to(policy.Device);
+            var sampleMask = tensor(used.Select(i => isSample[i]).ToArray()).to(device);
             var klMean = isSample.Any(x => x) ? klPerSequence.masked_select(sampleMask).mean() : zeros(1).sum();
             total = objective + klCoefficient * klMean;
             klMeasured = klMean.item<float>();
@@ -433,11 +435,11 @@ public static class BonFineTune
     }
 
     /// <summary>Mean KL_seq(π ‖ π_ref) over <paramref name="sequences"/>' completions, without gradient.</summary>
-    private static double MeanCompletionKl(Gpt policy, Gpt reference, IReadOnlyList<PromptCompletion> sequences)
+    private static double MeanCompletionKl(Module<Tensor, Tensor> policy, Module<Tensor, Tensor> reference, IReadOnlyList<PromptCompletion> sequences)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var batch = SequenceLikelihood.Collate(sequences, policy.Device);
+        var batch = SequenceLikelihood.Collate(sequences, Lm(policy).Device);
         var kl = SequenceLikelihood.CompletionKl(policy.forward(batch.Input), reference.forward(batch.Input), batch.CompletionMask); // (S,)
         return kl.mean().item<float>();
     }
@@ -484,7 +486,7 @@ public static class BonFineTune
     /// <see cref="BonFineTuneConfig.ValidationSamples"/> samples each, at the training temperature, with a fixed seed
     /// per prompt (the same random numbers at every validation, so curves move only because the model does).
     /// </summary>
-    public static IReadOnlyDictionary<string, double> Validate(Gpt policy, ITokenizer tokenizer, IVerifier verifier,
+    public static IReadOnlyDictionary<string, double> Validate(Module<Tensor, Tensor> policy, ITokenizer tokenizer, IVerifier verifier,
         IReadOnlyList<MathProblem> problems, BonFineTuneConfig config, long step, IRunReporter reporter)
     {
         policy.eval();
@@ -493,7 +495,7 @@ public static class BonFineTune
         var passSums = new double[ks.Length];
         var bonSums = new double[ks.Length];
         double rewardSum = 0, distinctSum = 0;
-        var sampler = new Sampler(policy, tokenizer);
+        var sampler = new Sampler(Lm(policy), tokenizer);
         foreach (var (problem, index) in problems.Select((p, i) => (p, i)))
         {
             reporter.CancellationToken.ThrowIfCancellationRequested();
@@ -586,7 +588,7 @@ public static class BonFineTune
     }
 
     /// <summary>AdamW with weight decay on matrices/embeddings only.</summary>
-    public static AdamW MakeOptimizer(Gpt model, BonFineTuneConfig c)
+    public static AdamW MakeOptimizer(Module<Tensor, Tensor> model, BonFineTuneConfig c)
     {
         var decay = model.parameters().Where(p => p.dim() >= 2).ToList();
         var noDecay = model.parameters().Where(p => p.dim() < 2).ToList();
@@ -612,7 +614,23 @@ public static class BonFineTune
         public void Dispose() { }
     }
 
-    private static double GradNorm(Gpt model)
+    /// <summary>Loads a causal language model of any registered architecture (a trained GPT, an imported LLaMA or GPT-2)
+    /// as a trainable module; reward models and other non-LM checkpoints are refused.</summary>
+    public static (Module<Tensor, Tensor> Model, CheckpointMetadata Metadata) LoadPolicy(string path, Device device)
+    {
+        var (model, meta) = Checkpoint.Load(path, device);
+        if (model is Module<Tensor, Tensor> lm and ICausalLM) return (lm, meta);
+        model.Dispose();
+        throw new InvalidDataException($"{path}: architecture '{meta.Architecture}' is not a causal language model (a policy must be one).");
+    }
+
+    /// <summary>The model as the sampler drives it (every architecture BonFineTune trains implements it).</summary>
+    private static ICausalLM Lm(Module<Tensor, Tensor> model) =>
+        model as ICausalLM ?? throw new ArgumentException($"{model.GetType().Name} is not a causal language model.", nameof(model));
+
+    private static long ParameterCount(Module<Tensor, Tensor> model) => model.parameters().Sum(p => p.numel());
+
+    private static double GradNorm(Module<Tensor, Tensor> model)
     {
         double sum = 0;
         foreach (var p in model.parameters()) if (p.grad is { } g) sum += g.pow(2).sum().item<float>();
@@ -621,7 +639,7 @@ public static class BonFineTune
 
     private static string OptimizerPath(string checkpointPath) => Path.ChangeExtension(checkpointPath, ".optim");
 
-    private static string SaveCheckpoint(string dir, Gpt model, AdamW optimizer, CheckpointMetadata meta, IRunReporter reporter, bool isFinal)
+    private static string SaveCheckpoint(string dir, Module<Tensor, Tensor> model, AdamW optimizer, CheckpointMetadata meta, IRunReporter reporter, bool isFinal)
     {
         var path = Path.Combine(dir, $"step-{meta.Step:D7}.safetensors");
         // Optimizer first, model last (atomically): a model file always has its optimizer state next to it.
@@ -630,7 +648,7 @@ public static class BonFineTune
         File.Move(optimPath + ".tmp", optimPath, overwrite: true);
         Checkpoint.Save(path + ".tmp", model, meta);
         File.Move(path + ".tmp", path, overwrite: true);
-        reporter.Checkpoint(new CheckpointInfo(path, meta.Step, meta.Architecture, meta.Tokenizer, model.ParameterCount, isFinal));
+        reporter.Checkpoint(new CheckpointInfo(path, meta.Step, meta.Architecture, meta.Tokenizer, ParameterCount(model), isFinal));
         return path;
     }
 

@@ -20,7 +20,7 @@ namespace BonStudio.Web.RunKinds;
 public sealed record BonFineTuneRunConfig : ComposedRunConfig<BonFineTuneConfig>, IValidatableObject
 {
     /// <summary>The model to fine-tune.</summary>
-    [Description("Id of the starting model (a \"gpt\" checkpoint, e.g. an sft run's): see the Models page or GET /api/models."), Range(1, int.MaxValue)]
+    [Description("Id of the starting model (a GPT or LLaMA checkpoint: an sft run's or an imported model): see the Models page or GET /api/models."), Range(1, int.MaxValue)]
     public int ModelId { get; init; } = 1;
 
     /// <summary>Baseline bon-eval whose settings evaluate the fine-tuned model afterwards (0 = none).</summary>
