@@ -10,93 +10,74 @@ namespace BonStudio.Web.Tests;
 
 public class BrowserTests
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     [Fact]
     public async Task CreatingATinySftRunThroughTheFormShowsItTrainLiveAndCancellingItKeepsItsCurveAndCheckpoint()
     {
-        Assert.True(File.Exists(Chromium), "Debian's chromium is required: apt-get install -y chromium");
+        TestBrowser.RequireChromium();
         using var app = new BonStudioAppFactory();
         var baseAddress = app.Start();
-        var profile = TempDirectory.Create("bs-chromium");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchPersistentContextAsync(profile, new BrowserTypeLaunchPersistentContextOptions
+        await using var browser = await TestBrowser.LaunchAsync();
+        var page = browser.Page;
+
+        // Arrange: the New run form for sft, once the circuit is interactive (earlier clicks would be lost).
+        await page.GotoAsync(new Uri(baseAddress, "runs/new?kind=sft").ToString());
+        await page.WaitForSelectorAsync("[data-page='new-run'][data-interactive='true']");
+        var preset = new BonStudio.Training.FineTuning.SftConfig();
+        Assert.Equal(preset.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture), await page.InputValueAsync("#cfg-steps")); // the default preset is prefilled
+
+        // An invalid value shows a message naming the field and blocks the launch.
+        await page.FillAsync("#cfg-steps", "-1");
+        await Assertions.Expect(page.GetByText(new Regex("steps must be between"))).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#launch-run")).ToBeDisabledAsync();
+
+        // Act: a tiny model with far more steps than the test will wait for; a name with markup (must show as text).
+        var config = TinyRuns.SftConfig(steps: 100_000);
+        config["evalEvery"] = 1_000;
+        config["checkpointEvery"] = 1_000;
+        foreach (var (field, value) in config)
         {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run"],
-        });
-        try
-        {
-            var page = browser.Pages.Count > 0 ? browser.Pages[0] : await browser.NewPageAsync();
-            page.SetDefaultTimeout(30_000);
-
-            // Arrange: the New run form for sft, once the circuit is interactive (earlier clicks would be lost).
-            await page.GotoAsync(new Uri(baseAddress, "runs/new?kind=sft").ToString());
-            await page.WaitForSelectorAsync("[data-page='new-run'][data-interactive='true']");
-            var preset = new BonStudio.Training.FineTuning.SftConfig();
-            Assert.Equal(preset.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture), await page.InputValueAsync("#cfg-steps")); // the default preset is prefilled
-
-            // An invalid value shows a message naming the field and blocks the launch.
-            await page.FillAsync("#cfg-steps", "-1");
-            await Assertions.Expect(page.GetByText(new Regex("steps must be between"))).ToBeVisibleAsync();
-            await Assertions.Expect(page.Locator("#launch-run")).ToBeDisabledAsync();
-
-            // Act: a tiny model with far more steps than the test will wait for; a name with markup (must show as text).
-            var config = TinyRuns.SftConfig(steps: 100_000);
-            config["evalEvery"] = 1_000;
-            config["checkpointEvery"] = 1_000;
-            foreach (var (field, value) in config)
-            {
-                if (value is System.Text.Json.Nodes.JsonArray list) await page.FillAsync($"#cfg-{field}", string.Join(", ", list));
-                else if (field != "evalTemperatureOne") await page.FillAsync($"#cfg-{field}", value!.ToString());
-            }
-            await page.FillAsync("#run-name", "browser <b>run</b>");
-            await Assertions.Expect(page.Locator("#launch-run")).ToBeEnabledAsync();
-            await page.ClickAsync("#launch-run");
-
-            // Assert: the run page follows the run without a reload: the loss chart grows while the status is running.
-            await page.WaitForURLAsync(new Regex(@"/runs/\d+$"));
-            await page.WaitForSelectorAsync("[data-page='run-detail'][data-interactive='true']");
-            var seen = new List<(string Status, int Points)>();
-            var deadline = DateTime.UtcNow.AddSeconds(240);
-            while (DateTime.UtcNow < deadline)
-            {
-                var (status, points) = await StatusAndPointsAsync(page);
-                seen.Add((status, points));
-                if (status is "succeeded" or "failed" or "cancelled") break;
-                var growing = seen.Where(s => s.Status == "running" && s.Points > 0).Select(s => s.Points).Distinct().Count();
-                if (growing >= 2) break;
-                await Task.Delay(150);
-            }
-            var trace = string.Join(" ", seen);
-            Assert.True(seen[^1].Status == "running", "the run should still be running while the chart grows: " + trace);
-            Assert.True(seen.Where(s => s.Status == "running" && s.Points > 0).Select(s => s.Points).Distinct().Count() >= 2,
-                "the chart should grow while the run is running: " + trace);
-            await Assertions.Expect(page.Locator("[data-metric='train/loss'] svg").First).ToBeVisibleAsync();
-
-            // Cancel from the page: the run ends as cancelled, its curve keeps every point seen and its checkpoint is registered.
-            var beforeCancel = seen[^1].Points;
-            await page.ClickAsync("#cancel-run");
-            await Assertions.Expect(page.Locator("[data-page='run-detail']")).ToHaveAttributeAsync("data-run-status", "cancelled",
-                new() { Timeout = 120_000 });
-            var (_, finalPoints) = await StatusAndPointsAsync(page);
-            Assert.True(finalPoints >= beforeCancel, $"the curve lost points on cancel: {finalPoints} < {beforeCancel}");
-            await Assertions.Expect(page.Locator("[data-model-id]").First).ToBeVisibleAsync(); // checkpoint written on cancel
-            await Assertions.Expect(page.GetByText("browser <b>run</b>")).ToBeVisibleAsync();
-            Assert.Equal(0, await page.Locator("h5 b").CountAsync()); // the name was not parsed as HTML
-
-            // The runs list shows it too.
-            await page.ClickAsync("a[href='/runs']");
-            await page.WaitForSelectorAsync("[data-page='runs'][data-interactive='true']");
-            await Assertions.Expect(page.Locator("[data-run-link]").First).ToHaveTextAsync("browser <b>run</b>");
+            if (value is System.Text.Json.Nodes.JsonArray list) await page.FillAsync($"#cfg-{field}", string.Join(", ", list));
+            else if (field != "evalTemperatureOne") await page.FillAsync($"#cfg-{field}", value!.ToString());
         }
-        finally
+        await page.FillAsync("#run-name", "browser <b>run</b>");
+        await Assertions.Expect(page.Locator("#launch-run")).ToBeEnabledAsync();
+        await page.ClickAsync("#launch-run");
+
+        // Assert: the run page follows the run without a reload: the loss chart grows while the status is running.
+        await page.WaitForURLAsync(new Regex(@"/runs/\d+$"));
+        await page.WaitForSelectorAsync("[data-page='run-detail'][data-interactive='true']");
+        var seen = new List<(string Status, int Points)>();
+        var deadline = DateTime.UtcNow.AddSeconds(240);
+        while (DateTime.UtcNow < deadline)
         {
-            await browser.CloseAsync();
-            TempDirectory.TryDelete(profile);
+            var (status, points) = await StatusAndPointsAsync(page);
+            seen.Add((status, points));
+            if (status is "succeeded" or "failed" or "cancelled") break;
+            var growing = seen.Where(s => s.Status == "running" && s.Points > 0).Select(s => s.Points).Distinct().Count();
+            if (growing >= 2) break;
+            await Task.Delay(150);
         }
+        var trace = string.Join(" ", seen);
+        Assert.True(seen[^1].Status == "running", "the run should still be running while the chart grows: " + trace);
+        Assert.True(seen.Where(s => s.Status == "running" && s.Points > 0).Select(s => s.Points).Distinct().Count() >= 2,
+            "the chart should grow while the run is running: " + trace);
+        await Assertions.Expect(page.Locator("[data-metric='train/loss'] svg").First).ToBeVisibleAsync();
+
+        // Cancel from the page: the run ends as cancelled, its curve keeps every point seen and its checkpoint is registered.
+        var beforeCancel = seen[^1].Points;
+        await page.ClickAsync("#cancel-run");
+        await Assertions.Expect(page.Locator("[data-page='run-detail']")).ToHaveAttributeAsync("data-run-status", "cancelled",
+            new() { Timeout = 120_000 });
+        var (_, finalPoints) = await StatusAndPointsAsync(page);
+        Assert.True(finalPoints >= beforeCancel, $"the curve lost points on cancel: {finalPoints} < {beforeCancel}");
+        await Assertions.Expect(page.Locator("[data-model-id]").First).ToBeVisibleAsync(); // checkpoint written on cancel
+        await Assertions.Expect(page.GetByText("browser <b>run</b>")).ToBeVisibleAsync();
+        Assert.Equal(0, await page.Locator("h5 b").CountAsync()); // the name was not parsed as HTML
+
+        // The runs list shows it too.
+        await page.ClickAsync("a[href='/runs']");
+        await page.WaitForSelectorAsync("[data-page='runs'][data-interactive='true']");
+        await Assertions.Expect(page.Locator("[data-run-link]").First).ToHaveTextAsync("browser <b>run</b>");
     }
 
     private static async Task<(string Status, int Points)> StatusAndPointsAsync(IPage page)

@@ -58,7 +58,7 @@ public class FaultToleranceTests
     [Fact]
     public async Task KilledServerResumesTheRunFromItsLastCheckpointWithACompleteMetricHistory()
     {
-        const int steps = 300, checkpointEvery = 25;
+        const int steps = 1000, checkpointEvery = 100; // long enough that even a fast machine is still training when the test kills it
         var dataDir = TempDirectory.Create("bs-kill");
         try
         {
@@ -112,7 +112,7 @@ public class FaultToleranceTests
     [Fact]
     public async Task SigtermCheckpointsMarksTheRunInterruptedAndTheNextStartFinishesIt()
     {
-        const int steps = 300, checkpointEvery = 1000; // no periodic checkpoint: only the shutdown writes one
+        const int steps = 1000, checkpointEvery = 5000; // no periodic checkpoint: only the shutdown writes one; long enough to be mid-run at SIGTERM
         var dataDir = TempDirectory.Create("bs-term");
         try
         {

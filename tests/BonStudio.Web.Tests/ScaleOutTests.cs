@@ -12,7 +12,7 @@ public class ScaleOutTests
     [Fact]
     public async Task TwoWorkersShareTheQueueAndAKilledWorkersRunResumesOnTheOther()
     {
-        const int steps = 300, checkpointEvery = 25;
+        const int steps = 1000, checkpointEvery = 100; // long enough that even a fast machine is still training when the test kills it
         await using var postgres = await PostgresServer.StartAsync();
         await postgres.CreateDatabaseAsync("bonstudio");
         var connectionString = postgres.ConnectionString("bonstudio");

@@ -37,6 +37,9 @@ public sealed class SampleSetConfiguration : IEntityTypeConfiguration<SampleSet>
         // Inspector: one run's prompts at one temperature, paged by key; per-prompt diff aligns on PromptKey.
         b.HasIndex(s => new { s.RunId, s.Temperature, s.PromptKey }).IsUnique();
         b.HasIndex(s => new { s.RunId, s.CorrectCount });
+        // Exports, re-scoring and verifier training read one evaluation's sets in Id order: without it that is a scan of
+        // every evaluation's sets (issue #7 scale benchmark).
+        b.HasIndex(s => new { s.RunId, s.Id });
     }
 }
 

@@ -59,6 +59,8 @@ public sealed class MetricPointConfiguration : IEntityTypeConfiguration<MetricPo
         b.Property(m => m.Name).HasMaxLength(200);
         // Unique: a resumed run overwrites instead of duplicating; also the index live charts read by.
         b.HasIndex(m => new { m.RunId, m.Name, m.Step }).IsUnique();
+        // Live pages poll "points of run R after id X" in id order: a range read instead of sorting all of a long run's points.
+        b.HasIndex(m => new { m.RunId, m.Id });
     }
 }
 

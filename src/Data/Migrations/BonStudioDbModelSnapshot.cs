@@ -193,6 +193,8 @@ namespace BonStudio.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("RunId", "Id");
+
                     b.HasIndex("RunId", "Name", "Step")
                         .IsUnique();
 
@@ -558,6 +560,8 @@ namespace BonStudio.Data.Migrations
                     b.HasIndex("ProblemId");
 
                     b.HasIndex("RunId", "CorrectCount");
+
+                    b.HasIndex("RunId", "Id");
 
                     b.HasIndex("RunId", "Temperature", "PromptKey")
                         .IsUnique();

@@ -28,7 +28,7 @@ public sealed record CalibrationEvalConfig : IRunConfig, IValidatableObject
     [Required, MinLength(1), Description("MiniMath difficulty levels (1 = easiest, 5 = hardest), mixed evenly; several levels give varied accuracy.")]
     public int[] Levels { get; init; } = [1, 2, 3, 4, 5];
     /// <summary>Split the questions come from ("test" or "validation"; teaching always uses "train").</summary>
-    [Required, RegularExpression("^(test|validation)$", ErrorMessage = "Split must be test or validation."), Description("Split of the evaluated questions: test or validation (P(True) teaching always uses train).")]
+    [Required, AllowedValues("test", "validation", ErrorMessage = "The {0} field must be test or validation."), Description("Split of the evaluated questions: test or validation (P(True) teaching always uses train).")]
     public string Split { get; init; } = "test";
     /// <summary>Longest response generated per question.</summary>
     [Range(8, 4096), Description("Most tokens generated per response.")]

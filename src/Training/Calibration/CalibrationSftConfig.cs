@@ -15,10 +15,11 @@ public sealed record CalibrationSftConfig : IRunConfig, IValidatableObject
 
     // labels
     /// <summary>Confidence source whose value picks each training answer's phrase.</summary>
-    [Required, Description("Confidence source that labels the training answers: p-true, consistency or likelihood.")]
+    [Required, AllowedValues(ConfidenceSources.PTrue, ConfidenceSources.Consistency, ConfidenceSources.Likelihood, ErrorMessage = "The {0} field must be p-true, consistency or likelihood."),
+     Description("Confidence source that labels the training answers: p-true, consistency or likelihood.")]
     public string Source { get; init; } = ConfidenceSources.Consistency;
     /// <summary>"source" (calibrated labels) or "always-confident" (top phrase everywhere: the baseline).</summary>
-    [Required, RegularExpression("^(source|always-confident)$", ErrorMessage = "Labels must be source or always-confident."),
+    [Required, AllowedValues(LabelsFromSource, LabelsAlwaysConfident, ErrorMessage = "The {0} field must be source or always-confident."),
      Description("How training answers are labelled: source (nearest ladder phrase to the source's confidence) or always-confident (the top phrase for every answer; the baseline).")]
     public string Labels { get; init; } = LabelsFromSource;
     /// <summary>The ladder as "phrase=probability" entries.</summary>

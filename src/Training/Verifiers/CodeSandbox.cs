@@ -17,6 +17,7 @@
 // program text is written to a file.
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
 using System.Text;
 
 namespace BonStudio.Training.Verifiers;
@@ -221,7 +222,9 @@ os.execv(sys.executable, [sys.executable, "-I", "-B", program])
         return kept.ToArray();
     }
 
-    private static bool IsRoot => geteuid() == 0;
+    /// <summary>Running as root (Unix only: Windows has no euid, and the file-mode and privilege-drop steps that follow are Unix's).</summary>
+    [UnsupportedOSPlatformGuard("windows")]
+    private static bool IsRoot => !OperatingSystem.IsWindows() && geteuid() == 0;
 
     private static string FindPython()
     {
@@ -248,6 +251,7 @@ os.execv(sys.executable, [sys.executable, "-I", "-B", program])
     }
 
     /// <summary>True when every directory above <paramref name="path"/> (symlinks resolved) is searchable by others and the file is executable by others.</summary>
+    [UnsupportedOSPlatform("windows")]
     private static bool OthersCanExecute(string path)
     {
         var target = new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(path);

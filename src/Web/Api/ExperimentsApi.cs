@@ -14,6 +14,7 @@ public static class ExperimentsApi
         services.AddScoped<RunExplorerService>();
         services.AddScoped<SweepService>();
         services.AddScoped<ExportService>();
+        services.AddScoped<RunPresetStore>();
         return services;
     }
 
@@ -21,11 +22,14 @@ public static class ExperimentsApi
     {
         app.MapSweepsApi();
         app.MapExportApi();
+        app.MapPresetsApi();
         var api = app.MapGroup("/api/runs").WithTags("Runs");
         api.MapGet("/groups", ListGroups).WithName("ListRunGroups")
             .WithSummary("Seed groups: runs that differ only by seed, with mean ± 95% Student-t interval per metric over successful seeds; same filters as ListRuns.");
         api.MapGet("/compare", Compare).WithName("CompareRuns")
             .WithSummary("Compare runs (`ids=1,2,3`): config fields that differ, final metrics side by side.");
+        api.MapGet("/compare/curves", CompareCurves).WithName("CompareRunCurves")
+            .WithSummary("One metric's curves for `ids=1,2,3` grouped by seed group: per group the mean with a 95% t-band over seeds (n per step) and each seed's curve.");
         api.MapMethods("/{id:int}", ["PATCH"], Annotate).Accepts<RunAnnotationUpdate>("application/json").WithName("AnnotateRun")
             .WithSummary("Set a run's starred/archived flags, tags or markdown notes (members left out are unchanged).");
         return app;
@@ -62,6 +66,23 @@ public static class ExperimentsApi
         if (parsed.Count is 0 or > RunExplorerService.MaxCompare)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [$"The field ids must list 1 to {RunExplorerService.MaxCompare} run ids, e.g. ids=3,7."] }, title: QueryTitle);
         return await explorer.CompareAsync(parsed, ct) is { } comparison ? TypedResults.Ok(comparison) : TypedResults.NotFound();
+    }
+
+    public static async Task<Results<Ok<IReadOnlyList<GroupCurve>>, ValidationProblem, NotFound>> CompareCurves(
+        [FromServices] RunExplorerService explorer, CancellationToken ct, string? ids = null, string? metric = null)
+    {
+        var parsed = new List<int>();
+        foreach (var part in (ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, out var id))
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [$"The field ids has '{part}', which is not a run id."] }, title: QueryTitle);
+            parsed.Add(id);
+        }
+        if (parsed.Count is 0 or > RunExplorerService.MaxCompare)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [$"The field ids must list 1 to {RunExplorerService.MaxCompare} run ids, e.g. ids=3,7."] }, title: QueryTitle);
+        if (string.IsNullOrWhiteSpace(metric))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["metric"] = ["The field metric is required, e.g. metric=eval/loss."] }, title: QueryTitle);
+        return await explorer.GroupCurvesAsync(parsed, metric, ct) is { } curves ? TypedResults.Ok(curves) : TypedResults.NotFound();
     }
 
     public static async Task<Results<NoContent, ValidationProblem, NotFound>> Annotate(

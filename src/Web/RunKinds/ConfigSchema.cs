@@ -1,10 +1,12 @@
 // Reads a config record's parameters (type, label, help, range, default) from its DataAnnotations,
-// so the New run form, the REST API and `run` share ONE description of each kind.
+// so the New run form, the REST API and `run` share ONE description of each kind. A ComposedRunConfig's
+// parameters are its own web fields plus its Training record's, described by the Training record's attributes.
 using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace BonStudio.Web.RunKinds;
 
@@ -22,20 +24,59 @@ public sealed record ConfigField(
     string JsonName, PropertyInfo Property, string Label, string? Help, ConfigFieldType Type,
     double? Minimum, double? Maximum, bool Required, IReadOnlyList<string>? Choices);
 
+/// <summary>One settable parameter of a config type.</summary>
+/// <param name="JsonName">camelCase name used in JSON, the API and error messages.</param>
+/// <param name="Property">The property, declared on the config record or (when <paramref name="OnTraining"/>) on the Training record it composes.</param>
+public sealed record ConfigParameter(string JsonName, PropertyInfo Property, bool OnTraining)
+{
+    /// <summary>The object holding this parameter's value: the config itself or its Training record.</summary>
+    public object Owner(object config) => OnTraining ? ((IComposedRunConfig)config).Training : config;
+}
+
 public static class ConfigSchema
 {
     private static readonly ConcurrentDictionary<Type, IReadOnlyList<ConfigField>> Cache = new();
+    private static readonly ConcurrentDictionary<Type, IReadOnlyList<ConfigParameter>> ParameterCache = new();
 
     /// <summary>The editable parameters of a config record type, in declaration order.</summary>
     public static IReadOnlyList<ConfigField> Fields(Type configType) => Cache.GetOrAdd(configType, Build);
 
+    /// <summary>Every settable parameter of a config type (form-editable or not), in declaration order: for a
+    /// <see cref="ComposedRunConfig{TTraining}"/>, its web-only fields first, then the Training record's parameters
+    /// (a web field with the same name standing in for the Training one; <see cref="SetByRunKindAttribute"/> ones left out).</summary>
+    public static IReadOnlyList<ConfigParameter> Parameters(Type configType) => ParameterCache.GetOrAdd(configType, BuildParameters);
+
+    private static IReadOnlyList<ConfigParameter> BuildParameters(Type type)
+    {
+        var own = Settable(type).ToList();
+        if (ComposedRunConfigJson.TrainingType(type) is not Type trainingType)
+            return own.Select(p => new ConfigParameter(JsonName(p), p, OnTraining: false)).ToList();
+        var setByKind = ComposedRunConfigJson.SetByRunKind(type);
+        var ownByName = own.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var training = Settable(trainingType).Where(p => !setByKind.Contains(p.Name)).ToList();
+        var trainingNames = training.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        return own.Where(p => !trainingNames.Contains(p.Name)).Select(p => new ConfigParameter(JsonName(p), p, OnTraining: false))
+            .Concat(training.Select(p => ownByName.TryGetValue(p.Name, out var replacement)
+                ? new ConfigParameter(JsonName(p), replacement, OnTraining: false)
+                : new ConfigParameter(JsonName(p), p, OnTraining: true)))
+            .ToList();
+    }
+
+    /// <summary>Public instance properties with a public setter (init counts) that JSON does not ignore.</summary>
+    private static IEnumerable<PropertyInfo> Settable(Type type) =>
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanRead && p.SetMethod is { IsPublic: true } && p.GetIndexParameters().Length == 0
+                        && p.GetCustomAttribute<JsonIgnoreAttribute>() is null)
+            .OrderBy(p => p.MetadataToken);
+
+    private static string JsonName(PropertyInfo p) => JsonNamingPolicy.CamelCase.ConvertName(p.Name);
+
     private static IReadOnlyList<ConfigField> Build(Type type)
     {
         var fields = new List<ConfigField>();
-        foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-                     .Where(p => p.CanRead && p.CanWrite && p.GetIndexParameters().Length == 0)
-                     .OrderBy(p => p.MetadataToken))
+        foreach (var parameter in Parameters(type))
         {
+            var p = parameter.Property;
             var underlying = Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType;
             var allowed = p.GetCustomAttribute<AllowedValuesAttribute>()?.Values.Select(v => v?.ToString() ?? "").ToList();
             ConfigFieldType kind;
@@ -52,7 +93,7 @@ public static class ConfigSchema
             var range = p.GetCustomAttribute<RangeAttribute>();
             if (range is not null && !IsNumeric(range.OperandType)) range = null; // e.g. [Range(typeof(bool), "false", "true")]
             fields.Add(new ConfigField(
-                JsonName: JsonNamingPolicy.CamelCase.ConvertName(p.Name),
+                JsonName: parameter.JsonName,
                 Property: p,
                 Label: p.GetCustomAttribute<DisplayAttribute>()?.GetName() ?? p.GetCustomAttribute<DisplayNameAttribute>()?.DisplayName ?? SplitWords(p.Name),
                 Help: p.GetCustomAttribute<DescriptionAttribute>()?.Description ?? p.GetCustomAttribute<DisplayAttribute>()?.GetDescription(),

@@ -1,7 +1,10 @@
 // The one extension point that matters most: a run kind = a config record type (DataAnnotations drive the form,
 // the REST API and `run`) + an executor that calls Training and reports through IRunReporter.
 // Adding a kind = one new file in this folder with a class deriving from RunKind<TConfig>; it is discovered by reflection.
+// TConfig is the Training record itself (sft, rl) or, when the web needs ids instead of paths, a ComposedRunConfig<T>
+// that adds only those web fields to the Training record (bon-finetune, calibration-*, verifier): never re-declare a parameter.
 using BonStudio.Training.Runtime;
+using BonStudio.Web.Jobs;
 
 namespace BonStudio.Web.RunKinds;
 
@@ -37,6 +40,11 @@ public abstract class RunKind<TConfig> : IRunKind where TConfig : class, IRunCon
 
     /// <summary>The kind's executor.</summary>
     protected abstract void Execute(TConfig config, string runDirectory, IRunReporter reporter);
+
+    /// <summary>The reporter as the job's database reporter, for kinds that read or store rows (model ids, samples, pairs);
+    /// <paramref name="why"/> completes "{Name} ..." in the error a plain reporter gets.</summary>
+    protected DbRunReporter RequireDatabase(IRunReporter reporter, string why) => reporter as DbRunReporter
+        ?? throw new InvalidOperationException($"{Name} {why}: run it through the job or `run` (a DbRunReporter).");
 
     /// <summary>Cross-field rules the attributes cannot express (IValidatableObject on the record is honoured too).</summary>
     protected virtual IEnumerable<(string Field, string Message)> Validate(TConfig config) => [];

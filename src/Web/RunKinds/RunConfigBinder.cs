@@ -7,6 +7,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using System.Reflection;
 using BonStudio.Training.Runtime;
 
 namespace BonStudio.Web.RunKinds;
@@ -37,6 +39,8 @@ public sealed class RunConfigBinder(RunKindRegistry kinds)
         {
             NumberHandling = JsonNumberHandling.Strict,
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+            // A composed web config's Training parameters are written and read as flat keys next to its own.
+            TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { ComposedRunConfigJson.Flatten } },
         };
         o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
         o.MakeReadOnly(populateMissingResolver: true);
@@ -76,27 +80,27 @@ public sealed class RunConfigBinder(RunKindRegistry kinds)
 
         // Field by field first, so every message names its field. Absent fields take the kind's defaults;
         // a [Required] field given as null or "" is reported by its attribute below.
-        var byName = kind.ConfigType.GetProperties().Where(p => p.CanWrite)
-            .ToDictionary(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name), StringComparer.OrdinalIgnoreCase);
+        var parameters = ConfigSchema.Parameters(kind.ConfigType);
+        var byName = parameters.ToDictionary(p => p.JsonName, StringComparer.OrdinalIgnoreCase);
         var normalised = new JsonObject();
         foreach (var (name, value) in obj)
         {
-            if (!byName.TryGetValue(name, out var prop))
+            if (!byName.TryGetValue(name, out var parameter))
             {
                 Add($"config.{name}", $"Unknown field '{name}': '{kind.Name}' has no such parameter.");
                 continue;
             }
-            var jsonName = JsonNamingPolicy.CamelCase.ConvertName(prop.Name);
+            var (jsonName, type) = (parameter.JsonName, parameter.Property.PropertyType);
             try
             {
-                var typed = value.Deserialize(prop.PropertyType, Json);
-                if (typed is null && prop.PropertyType.IsValueType && Nullable.GetUnderlyingType(prop.PropertyType) is null)
+                var typed = value.Deserialize(type, Json);
+                if (typed is null && type.IsValueType && Nullable.GetUnderlyingType(type) is null)
                     throw new JsonException();
                 normalised[jsonName] = value?.DeepClone();
             }
             catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NotSupportedException)
             {
-                Add($"config.{jsonName}", $"The field {jsonName} must be {Describe(prop.PropertyType)}; got {value?.ToJsonString() ?? "null"}.");
+                Add($"config.{jsonName}", $"The field {jsonName} must be {Describe(type)}; got {value?.ToJsonString() ?? "null"}.");
             }
         }
         // Keep going with the well-typed fields so range errors are reported together with type errors.
@@ -112,26 +116,35 @@ public sealed class RunConfigBinder(RunKindRegistry kinds)
             return Fail(errors, kind);
         }
 
-        // DataAnnotations per property, with the JSON name as display name so messages name the field.
-        foreach (var prop in kind.ConfigType.GetProperties().Where(p => p.CanRead && p.CanWrite))
+        // DataAnnotations per parameter (on the web record or its Training record), named by the JSON name.
+        foreach (var parameter in parameters)
+            foreach (var message in AttributeErrors(parameter.Owner(instance), parameter.Property, parameter.JsonName))
+                Add($"config.{parameter.JsonName}", message);
+        // Cross-field rules (once every field is valid) of the record itself and, for a composed config, of the Training
+        // record the run will execute.
+        bool fieldsValid = errors.Count == 0;
+        if (fieldsValid && instance is IValidatableObject validatable)
+            AddAll(validatable.Validate(new ValidationContext(instance)), _ => false);
+        if (fieldsValid && instance is IComposedRunConfig composed)
         {
-            var jsonName = JsonNamingPolicy.CamelCase.ConvertName(prop.Name);
-            var value = prop.GetValue(instance);
-            foreach (var attr in prop.GetCustomAttributes(typeof(ValidationAttribute), true).Cast<ValidationAttribute>())
-            {
-                var ctx = new ValidationContext(instance) { MemberName = prop.Name, DisplayName = jsonName };
-                var result = attr.GetValidationResult(value, ctx);
-                if (result != ValidationResult.Success && result is not null)
-                    Add($"config.{jsonName}", result.ErrorMessage ?? $"The field {jsonName} is invalid.");
-            }
+            // Attributes again: a web field that replaces a Training parameter (e.g. a comma-separated list) is checked
+            // here in its converted form. Parameters the kind fills at run time are the web fields' business.
+            var training = composed.ToTrainingConfig();
+            var setByKind = ComposedRunConfigJson.SetByRunKind(kind.ConfigType);
+            foreach (var prop in training.GetType().GetProperties().Where(p => p.CanRead && p.CanWrite && !setByKind.Contains(p.Name)))
+                foreach (var message in AttributeErrors(training, prop, JsonNamingPolicy.CamelCase.ConvertName(prop.Name)))
+                    Add($"config.{JsonNamingPolicy.CamelCase.ConvertName(prop.Name)}", message);
+            if (training is IValidatableObject trainingRules)
+                AddAll(trainingRules.Validate(new ValidationContext(training)), setByKind.Contains);
         }
-        // Cross-field rules of the record itself.
-        if (errors.Count == 0 && instance is IValidatableObject validatable)
+
+        void AddAll(IEnumerable<ValidationResult> results, Func<string, bool> skipMember)
         {
-            foreach (var r in validatable.Validate(new ValidationContext(instance)))
+            foreach (var r in results)
             {
                 var members = r.MemberNames.ToList();
                 if (members.Count == 0) Add("config", r.ErrorMessage ?? "invalid config");
+                else if (members.Any(skipMember)) continue;
                 foreach (var m in members)
                     Add($"config.{JsonNamingPolicy.CamelCase.ConvertName(m)}", r.ErrorMessage ?? $"The field {m} is invalid.");
             }
@@ -148,6 +161,19 @@ public sealed class RunConfigBinder(RunKindRegistry kinds)
             new Dictionary<string, string[]>());
     }
 
+    /// <summary>The messages of <paramref name="property"/>'s validation attributes, with the JSON name as display name
+    /// so each message names its field.</summary>
+    private static IEnumerable<string> AttributeErrors(object owner, PropertyInfo property, string jsonName)
+    {
+        var value = property.GetValue(owner);
+        foreach (var attr in property.GetCustomAttributes<ValidationAttribute>(true))
+        {
+            var result = attr.GetValidationResult(value, new ValidationContext(owner) { MemberName = property.Name, DisplayName = jsonName });
+            if (result != ValidationResult.Success && result is not null)
+                yield return result.ErrorMessage ?? $"The field {jsonName} is invalid.";
+        }
+    }
+
     /// <summary>Compact JSON with keys sorted at every level: equal configs give equal text and hashes.</summary>
     public static string Canonicalize(object config, Type type) =>
         SortKeys(ParametersOnly(JsonSerializer.SerializeToNode(config, type, Json)!.AsObject(), type))?.ToJsonString() ?? "null";
@@ -155,8 +181,7 @@ public sealed class RunConfigBinder(RunKindRegistry kinds)
     /// <summary>Drops computed, read-only properties (e.g. a derived run name): only settable parameters are the config.</summary>
     private static JsonObject ParametersOnly(JsonObject obj, Type type)
     {
-        var settable = type.GetProperties().Where(p => p.CanWrite && p.SetMethod is { IsPublic: true })
-            .Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)).ToHashSet(StringComparer.Ordinal);
+        var settable = ConfigSchema.Parameters(type).Select(p => p.JsonName).ToHashSet(StringComparer.Ordinal);
         foreach (var key in obj.Select(kv => kv.Key).Where(k => !settable.Contains(k)).ToList()) obj.Remove(key);
         return obj;
     }

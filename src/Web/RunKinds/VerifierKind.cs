@@ -11,35 +11,16 @@ using BonStudio.Web.Services;
 
 namespace BonStudio.Web.RunKinds;
 
-/// <summary>Configuration of a reward-model (verifier) run.</summary>
-public sealed record VerifierRunConfig : IRunConfig
+/// <summary>Configuration of a reward-model (verifier) run: <see cref="RewardModelConfig"/>'s parameters, with the
+/// training data and the backbone named by run and model id.</summary>
+[SetByRunKind(nameof(RewardModelConfig.BaseCheckpoint))]
+public sealed record VerifierRunConfig : ComposedRunConfig<RewardModelConfig>
 {
     [Description("Run id of the bon-eval whose samples (labelled by the checker) are the training data."), Range(1, int.MaxValue)]
     public int EvaluationRunId { get; init; } = 1;
+    /// <summary>Stands for <see cref="RewardModelConfig.BaseCheckpoint"/>.</summary>
     [Description("Model id of the GPT checkpoint whose backbone initialises the reward model (0 = the evaluated model)."), Range(0, int.MaxValue)]
     public int BaseModelId { get; init; } = 0;
-    [Description("Fraction of prompts held out to measure AUROC and accuracy (split by prompt)."), Range(0.01, 0.9)]
-    public double HeldOutFraction { get; init; } = 0.2;
-    [Description("Number of optimizer steps."), Range(1, 10_000_000)]
-    public int Steps { get; init; } = 400;
-    [Description("Labelled samples per optimizer step."), Range(1, 4096)]
-    public int BatchSize { get; init; } = 32;
-    [Description("Peak learning rate (AdamW), cosine decay to a tenth of it."), Range(1e-7, 1.0)]
-    public double LearningRate { get; init; } = 3e-4;
-    [Description("AdamW weight decay on weight matrices."), Range(0.0, 1.0)]
-    public double WeightDecay { get; init; } = 0.01;
-    [Description("Clip the global gradient norm to this value (0 = no clipping)."), Range(0.0, 1000.0)]
-    public double GradClip { get; init; } = 1.0;
-    [Description("Balance the classes in the loss (positives weighted by #negatives/#positives).")]
-    public bool BalanceClasses { get; init; } = true;
-    [Description("Measure held-out AUROC and accuracy every K steps (0 = only at the end)."), Range(0, 1_000_000)]
-    public int EvalEvery { get; init; } = 100;
-    [Description("Seed for initialisation, data order and the held-out split."), Range(0, long.MaxValue)]
-    public long Seed { get; init; } = 1;
-    [Description("auto (CUDA when available, else CPU), cpu, cuda or cuda:N.")]
-    public string Device { get; init; } = "auto";
-    [Description("libtorch intra-op threads (0 = default)."), Range(0, 256)]
-    public int Threads { get; init; } = 0;
 }
 
 public sealed class VerifierKind : RunKind<VerifierRunConfig>
@@ -53,9 +34,8 @@ public sealed class VerifierKind : RunKind<VerifierRunConfig>
 
     protected override void Execute(VerifierRunConfig config, string runDirectory, IRunReporter reporter)
     {
-        var db = reporter as DbRunReporter
-            ?? throw new InvalidOperationException("the verifier kind reads a stored evaluation: run it through the job or `run` (a DbRunReporter).");
-        TorchRuntime.SetThreads(config.Threads);
+        var db = RequireDatabase(reporter, "reads a stored evaluation");
+        TorchRuntime.SetThreads(config.Training.Threads);
         var store = new EvaluationStore(db.DbFactory);
         var (examples, evaluatedModelId) = store.RewardExamples(config.EvaluationRunId);
         int baseModelId = config.BaseModelId > 0 ? config.BaseModelId
@@ -66,12 +46,7 @@ public sealed class VerifierKind : RunKind<VerifierRunConfig>
         if (positives == 0 || positives == examples.Count)
             throw new ArgumentException($"evaluationRunId: evaluation {config.EvaluationRunId} has only {(positives == 0 ? "wrong" : "correct")} samples; a verifier needs both.");
 
-        var result = RewardModelRun.Execute(new RewardModelConfig
-        {
-            BaseCheckpoint = basePath, HeldOutFraction = config.HeldOutFraction, Steps = config.Steps, BatchSize = config.BatchSize,
-            LearningRate = config.LearningRate, WeightDecay = config.WeightDecay, GradClip = config.GradClip, BalanceClasses = config.BalanceClasses,
-            EvalEvery = config.EvalEvery, Seed = config.Seed, Device = config.Device, Threads = config.Threads,
-        }, examples, runDirectory, reporter);
+        var result = RewardModelRun.Execute(config.Training with { BaseCheckpoint = basePath }, examples, runDirectory, reporter);
         reporter.Log($"verifier: held-out AUROC {result.HeldOutAuroc:F3}, accuracy {result.HeldOutAccuracy:P1} on {result.HeldOutExamples} samples; checkpoint {result.CheckpointPath}");
     }
 }

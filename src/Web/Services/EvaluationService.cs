@@ -18,15 +18,21 @@ public sealed class EvaluationNotFoundException(string message) : Exception(mess
 
 public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
 {
-    /// <summary>One prompt's stored outcome, everything metrics need (texts are loaded only for the detail view).</summary>
+    /// <summary>One prompt's stored outcome, everything rows and diffs need (texts are loaded only for the detail view); Metrics are row
+    /// metrics: pass@k and the exactly enumerated maj@k entries (k = n among them), see RowMetricsOptions.</summary>
     private sealed record PromptData(long SetId, string Key, string Preview, int? Difficulty, bool[] Correct, string?[] Answers,
         Dictionary<int, double[]> Scores, PromptBonMetrics Metrics);
 
     /// <summary>One evaluation at one temperature, with per-layer BoN@k per prompt.</summary>
     private sealed record EvalData(int RunId, double Temperature, List<ScoreLayerInfo> Layers, List<PromptData> Prompts,
-        Dictionary<int, double[][]> BonByLayer);
+        Dictionary<int, double[][]> BonByLayer)
+    {
+        /// <summary>The aggregate curves, filled on first request (immutable once computed).</summary>
+        public EvaluationCurves? Curves { get; set; }
+    }
 
     private readonly ConcurrentDictionary<(int RunId, double Temperature), (string Stamp, EvalData Data)> _cache = new();
+    private readonly ConcurrentDictionary<(int RunId, double Temperature), SemaphoreSlim> _loading = new();
     private const int PreviewLength = 300;
 
     // ------------------------------------------------------------------------------------------------ lists
@@ -34,27 +40,38 @@ public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
     public async Task<IReadOnlyList<EvaluationSummary>> ListAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var runs = await db.Runs.AsNoTracking().Where(r => r.Kind == BonEvalKind.KindName).OrderByDescending(r => r.Id).ToListAsync(ct);
-        var result = new List<EvaluationSummary>(runs.Count);
-        foreach (var r in runs) result.Add(await SummaryAsync(db, r, ct));
-        return result;
+        return await SummariesAsync(db, db.Runs.Where(r => r.Kind == BonEvalKind.KindName), ct);
     }
 
     public async Task<EvaluationSummary?> GetAsync(int runId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId && r.Kind == BonEvalKind.KindName, ct);
-        return run is null ? null : await SummaryAsync(db, run, ct);
+        var list = await SummariesAsync(db, db.Runs.Where(r => r.Id == runId && r.Kind == BonEvalKind.KindName), ct);
+        return list.Count == 0 ? null : list[0];
     }
 
-    private static async Task<EvaluationSummary> SummaryAsync(BonStudioDb db, Run r, CancellationToken ct)
+    /// <summary>Summaries of the evaluations <paramref name="runs"/> selects, newest first: three queries in all, however many
+    /// evaluations there are (one per table, grouped by run), never a query per evaluation.</summary>
+    private static async Task<IReadOnlyList<EvaluationSummary>> SummariesAsync(BonStudioDb db, IQueryable<Run> runs, CancellationToken ct)
     {
-        var temps = await db.SampleSets.Where(s => s.RunId == r.Id).Select(s => s.Temperature).Distinct().OrderBy(t => t).ToListAsync(ct);
-        var layers = await db.ScoreLayers.AsNoTracking().Where(l => l.RunId == r.Id).OrderBy(l => l.Id)
-            .Select(l => new ScoreLayerInfo(l.Id, l.Verifier, l.VerifierRunId, l.CreatedAt)).ToListAsync(ct);
-        int prompts = temps.Count == 0 ? 0 : await db.SampleSets.CountAsync(s => s.RunId == r.Id && s.Temperature == temps[0], ct);
-        int n = await db.SampleSets.Where(s => s.RunId == r.Id).Select(s => (int?)s.N).MaxAsync(ct) ?? 0;
-        return new EvaluationSummary(r.Id, r.Name, r.Status.ToString(), r.Tags.Contains(",import,"), r.ModelId, temps, layers, prompts, n, r.CreatedAt);
+        var rows = await runs.AsNoTracking().OrderByDescending(r => r.Id)
+            .Select(r => new { r.Id, r.Name, r.Status, r.Tags, r.ModelId, r.CreatedAt }).ToListAsync(ct);
+        if (rows.Count == 0) return [];
+        var ids = runs.Select(r => r.Id);
+        // Per (run, temperature): prompt count and n, read from the SampleSets index alone for the grouping.
+        var sets = await db.SampleSets.Where(s => ids.Contains(s.RunId)).GroupBy(s => new { s.RunId, s.Temperature })
+            .Select(g => new { g.Key.RunId, g.Key.Temperature, Prompts = g.Count(), N = g.Max(s => s.N) }).ToListAsync(ct);
+        var layers = await db.ScoreLayers.AsNoTracking().Where(l => ids.Contains(l.RunId)).OrderBy(l => l.Id)
+            .Select(l => new { l.RunId, Info = new ScoreLayerInfo(l.Id, l.Verifier, l.VerifierRunId, l.CreatedAt) }).ToListAsync(ct);
+        var setsByRun = sets.GroupBy(s => s.RunId).ToDictionary(g => g.Key, g => g.OrderBy(s => s.Temperature).ToList());
+        var layersByRun = layers.GroupBy(l => l.RunId).ToDictionary(g => g.Key, g => g.Select(l => l.Info).ToList());
+        return rows.Select(r =>
+        {
+            var temps = setsByRun.TryGetValue(r.Id, out var t) ? t : [];
+            return new EvaluationSummary(r.Id, r.Name, r.Status.ToString(), r.Tags.Contains(",import,"), r.ModelId,
+                temps.Select(x => x.Temperature).ToList(), layersByRun.TryGetValue(r.Id, out var l) ? l : [],
+                temps.Count == 0 ? 0 : temps[0].Prompts, temps.Count == 0 ? 0 : temps.Max(x => x.N), r.CreatedAt);
+        }).ToList();
     }
 
     // ----------------------------------------------------------------------------------------------- loading
@@ -76,9 +93,17 @@ public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
         var stamp = $"{sets}|{string.Join(",", layerIds)}";
         if (_cache.TryGetValue((runId, t), out var hit) && hit.Stamp == stamp) return hit.Data;
 
-        var data = Load(db, runId, t);
-        _cache[(runId, t)] = (stamp, data);
-        return data;
+        // One load per evaluation at a time: concurrent first visits wait for it instead of each loading every sample.
+        var gate = _loading.GetOrAdd((runId, t), _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            if (_cache.TryGetValue((runId, t), out hit) && hit.Stamp == stamp) return hit.Data;
+            var data = Load(db, runId, t);
+            _cache[(runId, t)] = (stamp, data);
+            return data;
+        }
+        finally { gate.Release(); }
     }
 
     private static EvalData Load(BonStudioDb db, int runId, double t)
@@ -111,33 +136,55 @@ public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
             arr[sc.Index] = sc.Value;
         }
 
-        var prompts = new List<PromptData>(sets.Count);
-        var options = new BonMetricsOptions();
-        foreach (var s in sets)
+        // Row metrics, in parallel (each prompt is independent and seeded by its key). Rows, filters and diffs read only
+        // pass@k (closed form), maj@n (always enumerated exactly: C(n, n) = 1) and the answer counts, so maj@k's Monte
+        // Carlo, which dominates the cost, runs with the minimum of draws here; the curves recompute it in full.
+        var promptArray = new PromptData[sets.Count];
+        var options = RowMetricsOptions;
+        Parallel.For(0, sets.Count, i =>
         {
+            var s = sets[i];
             var e = bySet[s.Id];
             var metrics = BonMetrics.ForPrompt(new PromptSamples(s.PromptKey, e.Correct, null, e.Answers), options);
-            prompts.Add(new PromptData(s.Id, s.PromptKey, s.Preview, s.Difficulty, e.Correct, e.Answers, e.Scores, metrics));
-        }
+            promptArray[i] = new PromptData(s.Id, s.PromptKey, s.Preview, s.Difficulty, e.Correct, e.Answers, e.Scores, metrics);
+        });
+        var prompts = promptArray.ToList();
         var bon = new Dictionary<int, double[][]>();
         foreach (var layer in layers)
         {
             // A layer that does not cover every sample (e.g. re-scoring still running) has no curve.
             if (prompts.Any(p => !p.Scores.TryGetValue(layer.Id, out var sc) || sc.Any(double.IsNaN))) continue;
-            bon[layer.Id] = prompts.Select(p => BonMetrics.BonAtKCurve(p.Scores[layer.Id], p.Correct.Select(c => c ? 1.0 : 0.0).ToArray())).ToArray();
+            var curves = new double[prompts.Count][];
+            Parallel.For(0, prompts.Count, i =>
+                curves[i] = BonMetrics.BonAtKCurve(prompts[i].Scores[layer.Id], prompts[i].Correct.Select(c => c ? 1.0 : 0.0).ToArray()));
+            bon[layer.Id] = curves;
         }
         return new EvalData(runId, t, layers, prompts, bon);
     }
 
     // ----------------------------------------------------------------------------------------------- metrics
 
-    public async Task<EvaluationCurves> CurvesAsync(int runId, double? temperature, CancellationToken ct = default) =>
-        Curves(await LoadAsync(runId, temperature, ct));
+    public async Task<EvaluationCurves> CurvesAsync(int runId, double? temperature, CancellationToken ct = default)
+    {
+        var d = await LoadAsync(runId, temperature, ct);
+        return d.Curves ??= Curves(d); // computed once per loaded evaluation (the cache entry is replaced when it changes)
+    }
+
+    /// <summary>Options of the per-prompt row metrics: only exactly enumerated maj@k entries (k = n among them) are used.</summary>
+    private static readonly BonMetricsOptions RowMetricsOptions = new() { MajorityMonteCarloDraws = 2 };
 
     private static EvaluationCurves Curves(EvalData d)
     {
         if (d.Prompts.Count == 0) throw new EvaluationNotFoundException($"evaluation {d.RunId} has no prompts");
-        var agg = BonMetrics.Aggregate(d.Prompts.Select(p => p.Metrics).ToArray());
+        // Full per-prompt metrics (maj@k's Monte Carlo with the default draws), computed here, once per loaded evaluation.
+        var full = new PromptBonMetrics[d.Prompts.Count];
+        var options = new BonMetricsOptions();
+        Parallel.For(0, full.Length, i =>
+        {
+            var p = d.Prompts[i];
+            full[i] = BonMetrics.ForPrompt(new PromptSamples(p.Key, p.Correct, null, p.Answers), options);
+        });
+        var agg = BonMetrics.Aggregate(full);
         int n = agg.N;
         var bon = d.Layers.Where(l => d.BonByLayer.ContainsKey(l.Id)).Select(l =>
         {

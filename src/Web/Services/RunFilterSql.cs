@@ -1,5 +1,5 @@
 // Turns a parsed filter (RunFilterExpression) into one parameterised SQL predicate over the Runs row aliased "r":
-// metrics become EXISTS over RunSummaries (index (Name, Value)), config fields json_extract on the stored canonical JSON
+// metrics become `Id IN (…)` over RunSummaries (index (Name, Value)), config fields json_extract on the stored canonical JSON
 // (SQLite; jsonb on PostgreSQL). Values are always parameters ({0}, {1}, … for FromSqlRaw); names are validated
 // identifiers or parameters, never spliced user text.
 using System.Text;
@@ -48,13 +48,15 @@ public static class RunFilterSql
         switch (c.Field.Source)
         {
             case FieldSource.Metric:
-                sb.Append($"EXISTS (SELECT 1 FROM \"RunSummaries\" AS s WHERE s.\"RunId\" = r.\"Id\" AND s.\"Name\" = {P(ps, c.Field.Name)} AND s.\"Value\" {op} {P(ps, c.Value)})");
+                // IN over the (Name, Value) index rather than a correlated EXISTS: the database reads only the runs whose
+                // metric is in range (SEARCH … USING INDEX IX_RunSummaries_Name_Value) instead of probing every run.
+                sb.Append($"r.\"Id\" IN (SELECT s.\"RunId\" FROM \"RunSummaries\" AS s WHERE s.\"Name\" = {P(ps, c.Field.Name)} AND s.\"Value\" {op} {P(ps, c.Value)})");
                 break;
             case FieldSource.Config:
                 if (pg)
                 {
-                    // Path segments are validated identifiers ([A-Za-z_][A-Za-z0-9_]*), safe inside the literal.
-                    var path = "'{" + string.Join(",", c.Field.Name.Split('.')) + "}'";
+                    // The jsonb path is a text[] parameter: a literal '{a,b}' would be read by FromSqlRaw as a format placeholder.
+                    var path = $"CAST({P(ps, "{" + string.Join(",", c.Field.Name.Split('.')) + "}")} AS text[])";
                     var expr = c.Value switch
                     {
                         double => $"(CASE WHEN jsonb_typeof(r.\"ConfigJson\"::jsonb #> {path}) = 'number' THEN (r.\"ConfigJson\"::jsonb #>> {path})::double precision END)",

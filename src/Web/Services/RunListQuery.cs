@@ -21,7 +21,10 @@ public static class RunListQuery
             var node = RunFilterExpression.Parse(query.Filter);
             var parameters = new List<object>();
             var where = RunFilterSql.ToSql(node, parameters, IsPostgres(db));
+            // Safe: RunFilterSql emits only fixed SQL, validated identifiers and {n} placeholders; every user value is in `parameters`.
+#pragma warning disable EF1002
             q = db.Runs.FromSqlRaw($"SELECT * FROM \"Runs\" AS r WHERE {where}", parameters.ToArray());
+#pragma warning restore EF1002
             mentionsArchived = RunFilterSql.MentionsArchived(node);
         }
         q = q.AsNoTracking();

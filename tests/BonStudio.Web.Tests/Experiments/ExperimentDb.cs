@@ -1,22 +1,32 @@
-// A real, migrated SQLite database in a temp folder, seeded with runs and their latest metric values.
+// A real, migrated database seeded with runs and their latest metric values: SQLite in a temp folder by default, or a
+// database on a throwaway PostgreSQL server (the provider-specific SQL of filters must work on both).
 using System.Text.Json.Nodes;
 using BonStudio.Data;
 using BonStudio.Data.Entities;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BonStudio.Web.Tests.Experiments;
 
 public sealed class ExperimentDb : IDisposable
 {
-    private readonly string _dir = TempDirectory.Create("bs-exp");
+    private readonly string? _dir;
+    private readonly ServiceProvider _services;
     public IDbContextFactory<BonStudioDb> Factory { get; }
 
-    public ExperimentDb()
+    /// <summary>A new SQLite database file.</summary>
+    public ExperimentDb() : this(TempDirectory.Create("bs-exp"), null) { }
+
+    /// <summary>A database on PostgreSQL (an empty database the caller created).</summary>
+    public static ExperimentDb Postgres(string connectionString) => new(null, connectionString);
+
+    private ExperimentDb(string? dir, string? postgres)
     {
-        var options = new DbContextOptionsBuilder<BonStudioDb>()
-            .UseSqlite(DataExtensions.SqliteConnectionString(Path.Combine(_dir, "bonstudio.db"))).Options;
-        Factory = new PooledDbContextFactory<BonStudioDb>(options);
+        _dir = dir;
+        _services = new ServiceCollection()
+            .AddBonStudioData(postgres ?? DataExtensions.SqliteConnectionString(Path.Combine(dir!, "bonstudio.db")), postgres is null ? "sqlite" : "postgres")
+            .BuildServiceProvider();
+        Factory = _services.GetRequiredService<IDbContextFactory<BonStudioDb>>();
         using var db = Factory.CreateDbContext();
         db.MigrateAsync().GetAwaiter().GetResult();
     }
@@ -44,6 +54,8 @@ public sealed class ExperimentDb : IDisposable
 
     public void Dispose()
     {
+        _services.Dispose();
+        if (_dir is null) return;
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         TempDirectory.TryDelete(_dir);
     }

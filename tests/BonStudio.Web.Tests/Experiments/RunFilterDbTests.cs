@@ -18,6 +18,21 @@ public class RunFilterDbTests
     public async Task MetricAndConfigExpressionsSelectTheMatchingRunsInTheDatabase()
     {
         using var db = new ExperimentDb();
+        await AssertFiltersSelectTheMatchingRunsAsync(db);
+    }
+
+    [Fact]
+    public async Task MetricAndConfigExpressionsSelectTheMatchingRunsOnPostgres()
+    {
+        // The config-field SQL differs by provider (jsonb paths on PostgreSQL): the same expressions, the same answers.
+        await using var server = await PostgresServer.StartAsync();
+        await server.CreateDatabaseAsync("filters");
+        using var db = ExperimentDb.Postgres(server.ConnectionString("filters"));
+        await AssertFiltersSelectTheMatchingRunsAsync(db);
+    }
+
+    private static async Task AssertFiltersSelectTheMatchingRunsAsync(ExperimentDb db)
+    {
         var a = db.AddRun("a", "sft", new JsonObject { ["learningRate"] = 1e-4, ["optimizer"] = "adamw", ["steps"] = 100 }, 1,
             new Dictionary<string, double> { ["bon/bon_at_32"] = 0.5, ["eval/accuracy"] = 0.2 }, tags: ["base"]);
         var b = db.AddRun("b", "sft", new JsonObject { ["learningRate"] = 2e-3, ["optimizer"] = "sgd", ["steps"] = 100 }, 1,

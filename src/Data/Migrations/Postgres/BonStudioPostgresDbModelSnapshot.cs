@@ -208,6 +208,8 @@ namespace BonStudio.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
+                    b.HasIndex("RunId", "Id");
+
                     b.HasIndex("RunId", "Name", "Step")
                         .IsUnique();
 
@@ -585,6 +587,8 @@ namespace BonStudio.Data.Migrations.Postgres
                     b.HasIndex("ProblemId");
 
                     b.HasIndex("RunId", "CorrectCount");
+
+                    b.HasIndex("RunId", "Id");
 
                     b.HasIndex("RunId", "Temperature", "PromptKey")
                         .IsUnique();
