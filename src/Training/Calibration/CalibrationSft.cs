@@ -63,7 +63,7 @@ public static class CalibrationSft
         using var module = (torch.nn.Module)model;
         var tokenizer = TokenizerRegistry.Resolve(meta.Tokenizer);
         var train = MiniMath.Generate("train", config.TrainProblems, config.Levels, config.Seed);
-        var test = MiniMath.Generate("test", config.TestProblems, config.Levels, config.Seed);
+        var test = MiniMath.Generate(config.Split, config.TestProblems, config.Levels, config.Seed);
         int baseMaxTokens = Math.Max(8, config.MaxNewTokens - LinguisticFormat.Marker.Length - ladder.Entries.Max(e => e.Phrase.Length));
         bool fromSource = config.Labels == CalibrationSftConfig.LabelsFromSource;
         var teaching = new PTrueTeaching(config.TeachProblems, config.TeachSamplesPerProblem, config.TeachSteps, 32, 5e-4, baseMaxTokens, config.Seed);

@@ -38,6 +38,10 @@ public sealed record CalibrationSftConfig : IRunConfig, IValidatableObject
     /// <summary>Training questions answered by the model and labelled.</summary>
     [Range(16, 1_000_000), Description("Training questions the model answers; its answers + phrases are the fine-tuning data.")]
     public int TrainProblems { get; init; } = 2000;
+    /// <summary>Split of the evaluated questions ("test", or "validation" for choosing a recipe); training questions always come from "train".</summary>
+    [Required, RegularExpression("^(test|validation)$", ErrorMessage = "Split must be test or validation."),
+     Description("Split of the evaluated questions: test, or validation when tuning the recipe (training questions always come from train).")]
+    public string Split { get; init; } = "test";
     /// <summary>Held-out questions for the evaluation.</summary>
     [Range(1, 100_000), Description("Test questions for the evaluation.")]
     public int TestProblems { get; init; } = 300;

@@ -122,6 +122,9 @@ public class CalibrationFormatTests
         var e4 = Assert.Throws<ValidationException>(() => (new CalibrationSftConfig { Labels = "sometimes" }).EnsureValid());
         Assert.Contains("Labels", e4.Message);
         Assert.Throws<ValidationException>(() => (new CalibrationEvalConfig { ConsistencySamples = 0 }).EnsureValid());
+        new CalibrationSftConfig { Split = "validation" }.EnsureValid();
+        var e5 = Assert.Throws<ValidationException>(() => (new CalibrationSftConfig { Split = "train" }).EnsureValid()); // never evaluate on training questions
+        Assert.Contains("Split", e5.Message);
     }
 
     [Fact]

@@ -182,5 +182,26 @@ public sealed class CalibrationModelTests : IDisposable
         Assert.Equal(8, sink.OfSource("likelihood-ladder").Count);
         Assert.Contains(reporter.Metrics, m => m.Name == "calibration/unparseable" && m.Value == result.Unparseable);
         Assert.Contains(reporter.Metrics, m => m.Name.StartsWith("phrases/", StringComparison.Ordinal));
+        var testIds = MiniMath.Generate("test", 8, [1], 2).Select(p => p.Id).ToHashSet();
+        Assert.All(sink.OfSource(ConfidenceSources.AlwaysConfident), r => Assert.Contains(r.QuestionKey, testIds));
+    }
+
+    [Fact]
+    public void Calibration_sft_on_the_validation_split_scores_validation_questions_only()
+    {
+        TorchRuntime.SetThreads(1);
+        var path = Path.Combine(AppContext.BaseDirectory, "Fixtures", "calibration-base", "minimath-gpt-2x64.safetensors");
+        var sink = new MemoryCalibrationSink();
+        var config = new CalibrationSftConfig
+        {
+            Source = ConfidenceSources.Likelihood, Levels = [1], TrainProblems = 16, TestProblems = 4, MaxNewTokens = 40,
+            Steps = 1, BatchSize = 4, Device = "cpu", Threads = 1, Seed = 3, Split = "validation",
+        };
+
+        CalibrationSft.Execute(config, path, Path.Combine(_dir, "sft-validation"), new ConsoleReporter(output: TextWriter.Null), sink);
+
+        var scored = sink.OfSource(ConfidenceSources.AlwaysConfident).Select(r => r.QuestionKey).ToList();
+        Assert.Equal(MiniMath.Generate("validation", 4, [1], 3).Select(p => p.Id), scored);
+        Assert.Empty(scored.Intersect(MiniMath.Generate("test", 4, [1], 3).Select(p => p.Id)));
     }
 }
