@@ -67,7 +67,7 @@ public static class CalibrationSft
         int baseMaxTokens = Math.Max(8, config.MaxNewTokens - LinguisticFormat.Marker.Length - ladder.Entries.Max(e => e.Phrase.Length));
         bool fromSource = config.Labels == CalibrationSftConfig.LabelsFromSource;
         var teaching = new PTrueTeaching(config.TeachProblems, config.TeachSamplesPerProblem, config.TeachSteps, 32, 5e-4, baseMaxTokens, config.Seed);
-        string? judgePath = null;
+        string? judgePath = string.IsNullOrEmpty(config.JudgeCheckpoint) ? null : config.JudgeCheckpoint; // set: no teaching here
 
         // ALGO LOGIC: 1. the base model's own answers to training questions, labelled with phrases.
         reporter.Progress(0, $"base model answering {train.Count} training questions");

@@ -67,6 +67,10 @@ public sealed record CalibrationSftConfig : IRunConfig, IValidatableObject
     /// <summary>Sampled answers per teaching question besides the greedy one.</summary>
     [Range(0, 64), Description("p-true only: sampled answers per teaching question besides the greedy one.")]
     public int TeachSamplesPerProblem { get; init; } = 2;
+    /// <summary>p-true only: an already taught P(True) judge of this model (e.g. a calibration-eval run's
+    /// ptrue-judge.safetensors); empty = teach one here.</summary>
+    [Description("p-true only: path of an already taught P(True) judge for this model (a calibration-eval run's ptrue-judge.safetensors); empty = teach one in this run.")]
+    public string JudgeCheckpoint { get; init; } = "";
     /// <summary>Teaching steps.</summary>
     [Range(1, 1_000_000), Description("p-true only: optimizer steps teaching the self-evaluation format.")]
     public int TeachSteps { get; init; } = 300;
@@ -91,6 +95,8 @@ public sealed record CalibrationSftConfig : IRunConfig, IValidatableObject
         try { PhraseLadderView.Parse(Ladder, nameof(Ladder)); }
         catch (ArgumentException ex) { ladderError = ex.Message; }
         if (ladderError is not null) yield return new ValidationResult(ladderError, [nameof(Ladder)]);
+        if (!string.IsNullOrEmpty(JudgeCheckpoint) && (!JudgeCheckpoint.EndsWith(".safetensors", StringComparison.Ordinal) || !File.Exists(JudgeCheckpoint)))
+            yield return new ValidationResult($"JudgeCheckpoint: '{JudgeCheckpoint}' is not an existing .safetensors file.", [nameof(JudgeCheckpoint)]);
     }
 
     /// <summary>Throws one <see cref="ValidationException"/> listing every problem as "Member: message".</summary>
