@@ -3,13 +3,14 @@
 # sources on validation (source choice) and test (3 seeds) → calibration-SFT from the chosen source vs the trained
 # always-confident baseline (validation pilot for the recipe, then 3 test seeds) → tables + SVGs.
 # Runs niced, one libtorch thread each (the CPU is shared). Usage: studies/calibration/run_study.sh [stage...]
-#   stages: base val eval sft report  (default: all, in that order; finished runs are skipped)
+#   stages: base val eval sft report  (default: all, in that order; finished runs are skipped;
+#   sft = sft-source + sft-confident, which can also be run on their own)
 # Environment: SOURCE (SFT label source, default p-true: chosen on the validation eval), SEEDS (default "1 2 3"),
 #   BASE_CKPT (use this checkpoint as the base instead of training the preset), JOBS (parallel runs, default 3).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=studies/calibration/runs
-BIN=/tmp/calib-bench-bin
+BIN=${BIN:-/tmp/calib-bench-bin}   # override to use another private build
 SOURCE=${SOURCE:-p-true}
 SEEDS=${SEEDS:-"1 2 3"}
 JOBS=${JOBS:-3}
@@ -48,10 +49,10 @@ val)
   sft_run val-sft-$SOURCE-s1 Seed=1 Split=validation Source=$SOURCE Labels=source $(judge $RUNS/val-eval-s1) ;;
 eval)
   for s in $SEEDS; do throttle; eval_run eval-s$s Seed=$s & done; wait ;;
-sft)
+sft|sft-source|sft-confident)
   for s in $SEEDS; do
-    throttle; sft_run sft-$SOURCE-s$s Seed=$s Source=$SOURCE Labels=source $(judge $RUNS/eval-s$s) &
-    throttle; sft_run sft-confident-s$s Seed=$s Source=$SOURCE Labels=always-confident &
+    [ $stage = sft-confident ] || { throttle; sft_run sft-$SOURCE-s$s Seed=$s Source=$SOURCE Labels=source $(judge $RUNS/eval-s$s) & }
+    [ $stage = sft-source ] || { throttle; sft_run sft-confident-s$s Seed=$s Source=$SOURCE Labels=always-confident & }
   done; wait ;;
 report)
   # Only finished runs (metrics.tsv is written last) enter the tables.
