@@ -53,6 +53,9 @@ public sealed record CalibrationSftConfig : IRunConfig, IValidatableObject
     /// <summary>Optimizer steps.</summary>
     [Range(1, 1_000_000), Description("Fine-tuning optimizer steps.")]
     public int Steps { get; init; } = 400;
+    /// <summary>Train only the confidence line (the answer is part of the prompt), leaving the answers as the base wrote them.</summary>
+    [Description("Put the model's own answer in the prompt and train only the \"Conf: <phrase>\" line (off: the whole answer + phrase is trained, as in the committed study).")]
+    public bool PhraseOnlyLoss { get; init; } = false;
     /// <summary>Examples per step.</summary>
     [Range(1, 4096), Description("Examples per fine-tuning step.")]
     public int BatchSize { get; init; } = 32;
