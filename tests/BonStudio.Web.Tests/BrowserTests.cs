@@ -41,6 +41,7 @@ public class BrowserTests
         }
         await page.FillAsync("#run-name", "browser <b>run</b>");
         await Assertions.Expect(page.Locator("#launch-run")).ToBeEnabledAsync();
+        await Assertions.Expect(page.GetByTestId("work-estimate")).ToContainTextAsync("100,000 optimizer steps · 800,000 training sequences");
         await page.ClickAsync("#launch-run");
 
         // Assert: the run page follows the run without a reload: the loss chart grows while the status is running.

@@ -124,6 +124,13 @@ public sealed class BonEvalKind : RunKind<BonEvalConfig>
 
     public override BonEvalConfig DefaultConfig() => new();
 
+    protected override WorkEstimate Estimate(BonEvalConfig c)
+    {
+        long samples = (long)c.Count * c.N * Math.Max(1, c.TemperatureList().Count);
+        int verifiers = (c.Oracle ? 1 : 0) + (c.NoisyOracleEpsilon > 0 ? 1 : 0) + (c.RewardModelId > 0 ? 1 : 0);
+        return WorkEstimate.Of(("sampled responses", samples), ("verifier scores", samples * verifiers));
+    }
+
     protected override void Execute(BonEvalConfig config, string runDirectory, IRunReporter reporter)
     {
         var db = reporter as DbRunReporter

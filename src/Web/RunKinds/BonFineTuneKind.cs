@@ -58,6 +58,16 @@ public sealed class BonFineTuneKind : RunKind<BonFineTuneRunConfig>
 
     public override BonFineTuneRunConfig DefaultConfig() => new();
 
+    protected override WorkEstimate Estimate(BonFineTuneRunConfig config)
+    {
+        var c = config.ToTraining();
+        long validations = c.ValidationEvery > 0 ? c.Steps / c.ValidationEvery : 0;
+        return WorkEstimate.Of(
+            ("optimizer steps", c.Steps),
+            ("sampled responses (training)", (long)c.Steps * c.PromptsPerStep * c.SamplesPerPrompt),
+            ("sampled responses (validation)", validations * c.ValidationProblems * c.ValidationSamples));
+    }
+
     protected override void Execute(BonFineTuneRunConfig config, string runDirectory, IRunReporter reporter)
     {
         var db = RequireDatabase(reporter, "resolves model ids in the database");
