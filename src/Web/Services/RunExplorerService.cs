@@ -36,7 +36,9 @@ public sealed record RunComparison(IReadOnlyList<RunListItem> Runs, IReadOnlyLis
     IReadOnlyList<string> SameConfigFields, IReadOnlyList<string> MetricNames);
 
 /// <summary>Partial update of a run's annotations; null members are left unchanged.</summary>
-public sealed record RunAnnotationUpdate(bool? Starred = null, bool? Archived = null, IReadOnlyList<string>? Tags = null, string? Notes = null);
+/// <summary>Members left null are unchanged; ExperimentId 0 removes the run from its experiment.</summary>
+public sealed record RunAnnotationUpdate(bool? Starred = null, bool? Archived = null, IReadOnlyList<string>? Tags = null, string? Notes = null,
+    int? ExperimentId = null);
 
 public static class SeedStatistics
 {
@@ -234,7 +236,10 @@ public sealed class RunExplorerService(IDbContextFactory<BonStudioDb> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.Runs.FirstOrDefaultAsync(r => r.Id == id, ct);
         if (run is null) return null;
+        if (update.ExperimentId is > 0 and var experimentId && !await db.Experiments.AnyAsync(e => e.Id == experimentId, ct))
+            errors["experimentId"] = [$"The field experimentId refers to experiment {experimentId}, which does not exist."];
         if (errors.Count > 0) return errors;
+        if (update.ExperimentId is int x) run.ExperimentId = x > 0 ? x : null;
         if (update.Starred is bool s) run.Starred = s;
         if (update.Archived is bool a) run.Archived = a;
         if (update.Tags is { } t) run.TagList = t;
