@@ -1,7 +1,8 @@
 // One browser test in Debian's chromium (never a downloaded browser): create a tiny sft run through the generated
 // form (after seeing a field-named validation message) and watch its page: the loss chart grows while it trains
-// (no reload); the Cancel button stops it, and everything written so far stays (curve and checkpoint).
-// The run is long (100k steps) and stopped by the test, so the check does not depend on how fast the machine is:
+// (no reload); the Cancel button stops it, and everything written so far stays (curve and checkpoint). Then a clone
+// of it, edited down to 30 steps, runs to the end: the page shows it finish with its final metrics and checkpoint.
+// The live part uses a long run (100k steps) stopped by the test, so no check depends on how fast the machine is:
 // a 400-step run finished inside one page refresh on a fast CI machine.
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
@@ -11,7 +12,7 @@ namespace BonStudio.Web.Tests;
 public class BrowserTests
 {
     [Fact]
-    public async Task CreatingATinySftRunThroughTheFormShowsItTrainLiveAndCancellingItKeepsItsCurveAndCheckpoint()
+    public async Task ATinySftRunFromTheFormTrainsLiveIsCancelledKeepingItsCurveAndItsEditedCloneRunsToTheEnd()
     {
         TestBrowser.RequireChromium();
         using var app = new BonStudioAppFactory();
@@ -75,10 +76,31 @@ public class BrowserTests
         await Assertions.Expect(page.GetByText("browser <b>run</b>")).ToBeVisibleAsync();
         Assert.Equal(0, await page.Locator("h5 b").CountAsync()); // the name was not parsed as HTML
 
+        var cancelledUrl = page.Url;
+
         // The runs list shows it too.
         await page.ClickAsync("a[href='/runs']");
         await page.WaitForSelectorAsync("[data-page='runs'][data-interactive='true']");
         await Assertions.Expect(page.Locator("[data-run-link]").First).ToHaveTextAsync("browser <b>run</b>");
+
+        // Clone and edit: the form comes back filled with the run's config; 30 steps this time, and it runs to the end.
+        await page.GotoAsync(cancelledUrl);
+        await page.WaitForSelectorAsync("[data-page='run-detail'][data-interactive='true']");
+        await page.GetByText("Clone").ClickAsync();
+        await page.WaitForSelectorAsync("[data-page='new-run'][data-interactive='true']");
+        Assert.Equal("100000", await page.InputValueAsync("#cfg-steps"));
+        await page.FillAsync("#cfg-steps", "30");
+        await page.FillAsync("#cfg-evalEvery", "10");
+        await page.FillAsync("#cfg-checkpointEvery", "10");
+        await Assertions.Expect(page.Locator("#launch-run")).ToBeEnabledAsync();
+        await page.ClickAsync("#launch-run");
+        await page.WaitForURLAsync(url => new Regex(@"/runs/\d+$").IsMatch(url) && url != cancelledUrl);
+        await Assertions.Expect(page.Locator("[data-page='run-detail']")).ToHaveAttributeAsync("data-run-status", "succeeded",
+            new() { Timeout = 240_000 });
+        Assert.Equal(30, (await StatusAndPointsAsync(page)).Points);
+        await Assertions.Expect(page.Locator("[data-final-metric='test/accuracy']")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-model-id]").First).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByText("browser <b>run</b> (copy)")).ToBeVisibleAsync();
     }
 
     private static async Task<(string Status, int Points)> StatusAndPointsAsync(IPage page)
