@@ -62,6 +62,8 @@ public sealed record StudyOptions
     public int RmSamples { get; init; } = 8;
     public int RmSteps { get; init; } = 200;
     public int TestProblems { get; init; } = 64;
+    /// <summary>Split the models are scored on: test (the report) or validation (pilots that choose a setting; cached in out/evals-validation).</summary>
+    public string EvalSplit { get; init; } = "test";
     public int TestN { get; init; } = 32;
     /// <summary>Temperatures at which the BASE model is also evaluated (prediction 4: best temperature vs N).</summary>
     public string BaseTemperatures { get; init; } = "0.7,1.0,1.3";
@@ -92,7 +94,13 @@ public sealed class BonStudy : IBenchmark
         var log = new StreamWriter(Path.Combine(o.Out, "study.log"), append: true) { AutoFlush = true };
         void Say(string m) { var line = $"[{DateTime.UtcNow:HH:mm:ss}] {m}"; Console.WriteLine(line); log.WriteLine(line); }
         Say($"bon-study: {JsonSerializer.Serialize(o)}");
-        var test = MiniMath.Generate("test", o.TestProblems, levels, seed: 0);
+        if (o.EvalSplit is not ("test" or "validation"))
+            throw new ArgumentException($"bon-study: EvalSplit '{o.EvalSplit}' is not test or validation.");
+        var test = MiniMath.Generate(o.EvalSplit, o.TestProblems, levels, seed: 0);
+        // Guard: a choice made on the validation split must never have seen a test problem.
+        if (test.FirstOrDefault(p => MiniMath.SplitOfQuestion(p.Question) != o.EvalSplit) is { } wrong)
+            throw new InvalidOperationException($"bon-study: problem '{wrong.Id}' is not in the {o.EvalSplit} split.");
+        Say($"evaluation split: {o.EvalSplit} ({test.Count} problems, cached in {EvalDir(o)})");
         if (o.MaxNewTokens <= 0)
         {
             o = o with { MaxNewTokens = AutoMaxNewTokens(levels) };
@@ -217,7 +225,7 @@ public sealed class BonStudy : IBenchmark
     /// <summary>The summary of the finished evaluations in out/evals (complete seeds only, so methods stay comparable).</summary>
     private static string SummaryFromCache(StudyOptions o, int[] ks)
     {
-        var dir = Path.Combine(o.Out, "evals");
+        var dir = EvalDir(o);
         ModelEval? Read(string name) => File.Exists(Path.Combine(dir, $"{name}.json"))
             ? JsonSerializer.Deserialize<ModelEval>(File.ReadAllText(Path.Combine(dir, $"{name}.json"))) : null;
         var methods = o.Methods.Split(',');
@@ -238,7 +246,7 @@ public sealed class BonStudy : IBenchmark
     private static ModelEval EvaluateCached(StudyOptions o, string name, string checkpoint, IReadOnlyList<MathProblem> test, double temperature,
         int[] ks, Func<IDisposableVerifier> makeVerifier, Device device, Action<string> say)
     {
-        var path = Path.Combine(o.Out, "evals", $"{name}.json");
+        var path = Path.Combine(EvalDir(o), $"{name}.json");
         if (File.Exists(path)) return JsonSerializer.Deserialize<ModelEval>(File.ReadAllText(path))!;
         say($"evaluate {name}: {test.Count} test prompts × {o.TestN} at T={temperature}");
         var (model, meta) = Checkpoint.LoadGpt(checkpoint, device);
@@ -300,9 +308,9 @@ public sealed class BonStudy : IBenchmark
     {
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        sb.AppendLine(string.Create(inv, $"## bon-study: {o.Seeds} seeds, {o.Steps} steps × {o.PromptsPerStep} prompts × n={o.N} (N'={o.NPrime}), verifier {o.Verifier}, T={o.Temperature}, test {o.TestProblems} prompts × {o.TestN}"));
+        sb.AppendLine(string.Create(inv, $"## bon-study: {o.Seeds} seeds, {o.Steps} steps × {o.PromptsPerStep} prompts × n={o.N} (N'={o.NPrime}), verifier {o.Verifier}, T={o.Temperature}, {o.EvalSplit} {o.TestProblems} prompts × {o.TestN}"));
         sb.AppendLine();
-        sb.AppendLine("Mean over seeds of the test-set mean; ± is the 95% Student-t half-width over seeds (base: over prompts).");
+        sb.AppendLine($"Mean over seeds of the {o.EvalSplit}-set mean; ± is the 95% Student-t half-width over seeds (base: over prompts).");
         sb.AppendLine();
         void MainTable(Func<PromptEval, bool> include, bool diversity)
         {
@@ -357,8 +365,8 @@ public sealed class BonStudy : IBenchmark
         }
 
         // Base model at several temperatures: which temperature is best for each N?
-        var tempEvals = Directory.Exists(Path.Combine(o.Out, "evals"))
-            ? Directory.GetFiles(Path.Combine(o.Out, "evals"), "base@T*.json").Select(f => JsonSerializer.Deserialize<ModelEval>(File.ReadAllText(f))!).OrderBy(e => e.Temperature).ToList()
+        var tempEvals = Directory.Exists(EvalDir(o))
+            ? Directory.GetFiles(EvalDir(o), "base@T*.json").Select(f => JsonSerializer.Deserialize<ModelEval>(File.ReadAllText(f))!).OrderBy(e => e.Temperature).ToList()
             : [];
         if (tempEvals.Count > 1)
         {
@@ -433,6 +441,9 @@ public sealed class BonStudy : IBenchmark
     public static int AutoMaxNewTokens(int[] levels) =>
         MiniMath.Generate("train", 2000, levels, seed: 1).Concat(MiniMath.Generate("test", 500, levels, seed: 0))
             .Max(p => MiniMath.Completion(p).Length) + 8;
+
+    /// <summary>Cached evaluations: out/evals for the test split, out/evals-validation for the validation split (never mixed).</summary>
+    private static string EvalDir(StudyOptions o) => Path.Combine(o.Out, o.EvalSplit == "test" ? "evals" : "evals-validation");
 
     private static StudyOptions Parse(string[] args)
     {
