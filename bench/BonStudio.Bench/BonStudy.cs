@@ -42,8 +42,9 @@ public sealed record StudyOptions
     public int PromptsPerStep { get; init; } = 8;
     public int N { get; init; } = 8;
     public int NPrime { get; init; } = 4;
-    /// <summary>Constant AdamW rate, fixed a priori: the base run's final learning rate (SftConfig.MinLearningRate).</summary>
-    public double LearningRate { get; init; } = 1e-4;
+    /// <summary>Constant AdamW rate. 1e-5 was chosen on the validation split by the round-2 pilot (studies/bon/round2-pilot.md);
+    /// round 1's a-priori 1e-4 (the base run's final rate) made every RL-type method worse than the base.</summary>
+    public double LearningRate { get; init; } = 1e-5;
     public double KlCoefficient { get; init; } = 0.0;
     public double Temperature { get; init; } = 1.0;
     /// <summary>Most new tokens per sample; 0 = the longest reference completion of the study levels + 8 (+ EOS).</summary>
@@ -248,7 +249,7 @@ public sealed class BonStudy : IBenchmark
     {
         var path = Path.Combine(EvalDir(o), $"{name}.json");
         if (File.Exists(path)) return JsonSerializer.Deserialize<ModelEval>(File.ReadAllText(path))!;
-        say($"evaluate {name}: {test.Count} test prompts × {o.TestN} at T={temperature}");
+        say($"evaluate {name}: {test.Count} {o.EvalSplit} prompts × {o.TestN} at T={temperature}");
         var (model, meta) = Checkpoint.LoadGpt(checkpoint, device);
         var tokenizer = TokenizerRegistry.Resolve(meta.Tokenizer);
         using var verifier = makeVerifier();
