@@ -337,7 +337,7 @@ public sealed class BonStudy : IBenchmark
             foreach (var level in testLevels)
             {
                 sb.AppendLine();
-                sb.AppendLine($"Level {level} only ({evals.Values.First()[0].Prompts.Count(p => p.Level == level)} test prompts):");
+                sb.AppendLine($"Level {level} only ({evals.Values.First()[0].Prompts.Count(p => p.Level == level)} {o.EvalSplit} prompts):");
                 sb.AppendLine();
                 MainTable(p => p.Level == level, diversity: true);
             }
@@ -372,7 +372,7 @@ public sealed class BonStudy : IBenchmark
         if (tempEvals.Count > 1)
         {
             sb.AppendLine();
-            sb.AppendLine("Base model by sampling temperature (mean over test prompts; best per column in bold):");
+            sb.AppendLine($"Base model by sampling temperature (mean over {o.EvalSplit} prompts; best per column in bold):");
             sb.AppendLine();
             sb.Append("| T |"); foreach (var k in ks) sb.Append($" BoN@{k} |"); foreach (var k in ks) sb.Append($" pass@{k} |"); sb.AppendLine();
             sb.Append("|---|"); foreach (var _ in ks) sb.Append("---|---|"); sb.AppendLine();
