@@ -42,8 +42,9 @@ public sealed record StudyOptions
     public int PromptsPerStep { get; init; } = 8;
     public int N { get; init; } = 8;
     public int NPrime { get; init; } = 4;
-    /// <summary>Constant AdamW rate, fixed a priori: the base run's final learning rate (SftConfig.MinLearningRate).</summary>
-    public double LearningRate { get; init; } = 1e-4;
+    /// <summary>Constant AdamW rate. 1e-5 was chosen on the validation split by the round-2 pilot (studies/bon/round2-pilot.md);
+    /// round 1's a-priori 1e-4 (the base run's final rate) made every RL-type method worse than the base.</summary>
+    public double LearningRate { get; init; } = 1e-5;
     public double KlCoefficient { get; init; } = 0.0;
     public double Temperature { get; init; } = 1.0;
     /// <summary>Most new tokens per sample; 0 = the longest reference completion of the study levels + 8 (+ EOS).</summary>
@@ -62,6 +63,8 @@ public sealed record StudyOptions
     public int RmSamples { get; init; } = 8;
     public int RmSteps { get; init; } = 200;
     public int TestProblems { get; init; } = 64;
+    /// <summary>Split the models are scored on: test (the report) or validation (pilots that choose a setting; cached in out/evals-validation).</summary>
+    public string EvalSplit { get; init; } = "test";
     public int TestN { get; init; } = 32;
     /// <summary>Temperatures at which the BASE model is also evaluated (prediction 4: best temperature vs N).</summary>
     public string BaseTemperatures { get; init; } = "0.7,1.0,1.3";
@@ -92,7 +95,13 @@ public sealed class BonStudy : IBenchmark
         var log = new StreamWriter(Path.Combine(o.Out, "study.log"), append: true) { AutoFlush = true };
         void Say(string m) { var line = $"[{DateTime.UtcNow:HH:mm:ss}] {m}"; Console.WriteLine(line); log.WriteLine(line); }
         Say($"bon-study: {JsonSerializer.Serialize(o)}");
-        var test = MiniMath.Generate("test", o.TestProblems, levels, seed: 0);
+        if (o.EvalSplit is not ("test" or "validation"))
+            throw new ArgumentException($"bon-study: EvalSplit '{o.EvalSplit}' is not test or validation.");
+        var test = MiniMath.Generate(o.EvalSplit, o.TestProblems, levels, seed: 0);
+        // Guard: a choice made on the validation split must never have seen a test problem.
+        if (test.FirstOrDefault(p => MiniMath.SplitOfQuestion(p.Question) != o.EvalSplit) is { } wrong)
+            throw new InvalidOperationException($"bon-study: problem '{wrong.Id}' is not in the {o.EvalSplit} split.");
+        Say($"evaluation split: {o.EvalSplit} ({test.Count} problems, cached in {EvalDir(o)})");
         if (o.MaxNewTokens <= 0)
         {
             o = o with { MaxNewTokens = AutoMaxNewTokens(levels) };
@@ -217,7 +226,7 @@ public sealed class BonStudy : IBenchmark
     /// <summary>The summary of the finished evaluations in out/evals (complete seeds only, so methods stay comparable).</summary>
     private static string SummaryFromCache(StudyOptions o, int[] ks)
     {
-        var dir = Path.Combine(o.Out, "evals");
+        var dir = EvalDir(o);
         ModelEval? Read(string name) => File.Exists(Path.Combine(dir, $"{name}.json"))
             ? JsonSerializer.Deserialize<ModelEval>(File.ReadAllText(Path.Combine(dir, $"{name}.json"))) : null;
         var methods = o.Methods.Split(',');
@@ -238,9 +247,9 @@ public sealed class BonStudy : IBenchmark
     private static ModelEval EvaluateCached(StudyOptions o, string name, string checkpoint, IReadOnlyList<MathProblem> test, double temperature,
         int[] ks, Func<IDisposableVerifier> makeVerifier, Device device, Action<string> say)
     {
-        var path = Path.Combine(o.Out, "evals", $"{name}.json");
+        var path = Path.Combine(EvalDir(o), $"{name}.json");
         if (File.Exists(path)) return JsonSerializer.Deserialize<ModelEval>(File.ReadAllText(path))!;
-        say($"evaluate {name}: {test.Count} test prompts × {o.TestN} at T={temperature}");
+        say($"evaluate {name}: {test.Count} {o.EvalSplit} prompts × {o.TestN} at T={temperature}");
         var (model, meta) = Checkpoint.LoadGpt(checkpoint, device);
         var tokenizer = TokenizerRegistry.Resolve(meta.Tokenizer);
         using var verifier = makeVerifier();
@@ -300,9 +309,9 @@ public sealed class BonStudy : IBenchmark
     {
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        sb.AppendLine(string.Create(inv, $"## bon-study: {o.Seeds} seeds, {o.Steps} steps × {o.PromptsPerStep} prompts × n={o.N} (N'={o.NPrime}), verifier {o.Verifier}, T={o.Temperature}, test {o.TestProblems} prompts × {o.TestN}"));
+        sb.AppendLine(string.Create(inv, $"## bon-study: {o.Seeds} seeds, {o.Steps} steps × {o.PromptsPerStep} prompts × n={o.N} (N'={o.NPrime}), verifier {o.Verifier}, T={o.Temperature}, {o.EvalSplit} {o.TestProblems} prompts × {o.TestN}"));
         sb.AppendLine();
-        sb.AppendLine("Mean over seeds of the test-set mean; ± is the 95% Student-t half-width over seeds (base: over prompts).");
+        sb.AppendLine($"Mean over seeds of the {o.EvalSplit}-set mean; ± is the 95% Student-t half-width over seeds (base: over prompts).");
         sb.AppendLine();
         void MainTable(Func<PromptEval, bool> include, bool diversity)
         {
@@ -328,7 +337,7 @@ public sealed class BonStudy : IBenchmark
             foreach (var level in testLevels)
             {
                 sb.AppendLine();
-                sb.AppendLine($"Level {level} only ({evals.Values.First()[0].Prompts.Count(p => p.Level == level)} test prompts):");
+                sb.AppendLine($"Level {level} only ({evals.Values.First()[0].Prompts.Count(p => p.Level == level)} {o.EvalSplit} prompts):");
                 sb.AppendLine();
                 MainTable(p => p.Level == level, diversity: true);
             }
@@ -357,13 +366,13 @@ public sealed class BonStudy : IBenchmark
         }
 
         // Base model at several temperatures: which temperature is best for each N?
-        var tempEvals = Directory.Exists(Path.Combine(o.Out, "evals"))
-            ? Directory.GetFiles(Path.Combine(o.Out, "evals"), "base@T*.json").Select(f => JsonSerializer.Deserialize<ModelEval>(File.ReadAllText(f))!).OrderBy(e => e.Temperature).ToList()
+        var tempEvals = Directory.Exists(EvalDir(o))
+            ? Directory.GetFiles(EvalDir(o), "base@T*.json").Select(f => JsonSerializer.Deserialize<ModelEval>(File.ReadAllText(f))!).OrderBy(e => e.Temperature).ToList()
             : [];
         if (tempEvals.Count > 1)
         {
             sb.AppendLine();
-            sb.AppendLine("Base model by sampling temperature (mean over test prompts; best per column in bold):");
+            sb.AppendLine($"Base model by sampling temperature (mean over {o.EvalSplit} prompts; best per column in bold):");
             sb.AppendLine();
             sb.Append("| T |"); foreach (var k in ks) sb.Append($" BoN@{k} |"); foreach (var k in ks) sb.Append($" pass@{k} |"); sb.AppendLine();
             sb.Append("|---|"); foreach (var _ in ks) sb.Append("---|---|"); sb.AppendLine();
@@ -433,6 +442,9 @@ public sealed class BonStudy : IBenchmark
     public static int AutoMaxNewTokens(int[] levels) =>
         MiniMath.Generate("train", 2000, levels, seed: 1).Concat(MiniMath.Generate("test", 500, levels, seed: 0))
             .Max(p => MiniMath.Completion(p).Length) + 8;
+
+    /// <summary>Cached evaluations: out/evals for the test split, out/evals-validation for the validation split (never mixed).</summary>
+    private static string EvalDir(StudyOptions o) => Path.Combine(o.Out, o.EvalSplit == "test" ? "evals" : "evals-validation");
 
     private static StudyOptions Parse(string[] args)
     {

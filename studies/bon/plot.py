@@ -86,10 +86,14 @@ def main(study, figs):
     log = os.path.join(study, "study.log")
     if os.path.exists(log):
         for line in open(log):  # the last run's options and verifier decision win (the study may have been resumed)
+            # Several processes may append to one log, so a line can be interleaved with another: skip what does not parse.
             if '"Temperature":' in line:
-                opts = json.loads(line.split("bon-study: ", 1)[1])
+                try:
+                    opts = json.loads(line.split("bon-study: ", 1)[1])
+                except (ValueError, IndexError):
+                    continue
                 study_t, verifier = opts["Temperature"], opts.get("Verifier")
-            elif "verifier (auto):" in line:
+            elif "verifier (auto):" in line and line.rstrip().endswith(("noisy-oracle", "reward-model", "oracle")):
                 verifier = line.rsplit("⇒", 1)[1].strip()
     ref = f"base@T{study_t:g}" if study_t is not None else None
     picks = {"reward-model": "learned verifier picks", "noisy-oracle": "noisy oracle picks", "oracle": "oracle picks"}.get(verifier, f"{verifier} picks")
