@@ -21,40 +21,51 @@ using static TorchSharp.torch;
 
 namespace BonStudio.Bench;
 
-/// <summary>The study's knobs. Defaults are the "default size" (about an hour on a quiet 2-core CPU with the small base).</summary>
+/// <summary>The study's knobs. Defaults are the "default size" run in docs/results-bon.md (about an hour with one libtorch thread
+/// on the shared 2-core CPU, base = the default sft preset; much less on a quiet machine).</summary>
 public sealed record StudyOptions
 {
-    /// <summary>Base "gpt" checkpoint; empty = train one here with SftRun (the Base* preset below) into out/base.</summary>
+    /// <summary>Base "gpt" checkpoint; empty = train one here with SftRun (the default sft preset: the Base* knobs, other SftConfig defaults) into out/base.</summary>
     public string Base { get; init; } = "";
-    public int BaseLayers { get; init; } = 2;
-    public int BaseDim { get; init; } = 64;
+    public int BaseLayers { get; init; } = 4;
+    public int BaseDim { get; init; } = 128;
     public int BaseSteps { get; init; } = 1500;
+    /// <summary>Levels the base model is trained on (the default preset's 1-3); the study itself uses <see cref="Levels"/>.</summary>
+    public string BaseLevels { get; init; } = "1,2,3";
     public string Out { get; init; } = "studies/bon/runs/default";
     public string Methods { get; init; } = "sft,rl,bon-sft,bon-rl-v,bon-rl-s,bon-rlb,bon-rlb-p";
     public int Seeds { get; init; } = 3;
     /// <summary>First seed this process runs (seeds FirstSeed..Seeds): several processes can share one out dir, one seed each.</summary>
     public int FirstSeed { get; init; } = 1;
     /// <summary>Fine-tuning steps per run (matched budget: Steps × PromptsPerStep × N samples for every method).</summary>
-    public int Steps { get; init; } = 30;
+    public int Steps { get; init; } = 36;
     public int PromptsPerStep { get; init; } = 8;
     public int N { get; init; } = 8;
     public int NPrime { get; init; } = 4;
-    public double LearningRate { get; init; } = 5e-4;
+    /// <summary>Constant AdamW rate, fixed a priori: the base run's final learning rate (SftConfig.MinLearningRate).</summary>
+    public double LearningRate { get; init; } = 1e-4;
     public double KlCoefficient { get; init; } = 0.0;
     public double Temperature { get; init; } = 1.0;
-    public int MaxNewTokens { get; init; } = 48;
-    public string Levels { get; init; } = "1,2";
-    /// <summary>oracle, noisy-oracle or reward-model (trained here on the base model's samples).</summary>
-    public string Verifier { get; init; } = "reward-model";
+    /// <summary>Most new tokens per sample; 0 = the longest reference completion of the study levels + 8 (+ EOS).</summary>
+    public int MaxNewTokens { get; init; } = 0;
+    /// <summary>MiniMath levels of the study (training prompts, test problems), mixed evenly.</summary>
+    public string Levels { get; init; } = "2,3";
+    /// <summary>oracle, noisy-oracle, reward-model (trained here on the base model's samples), or auto: train the reward
+    /// model and use it if its held-out AUROC reaches RmMinAuroc, else the noisy oracle (the rule is fixed before any result).</summary>
+    public string Verifier { get; init; } = "auto";
+    /// <summary>auto: the held-out AUROC the reward model needs to be used (the ε = 0.1 noisy oracle's AUROC is 0.90).</summary>
+    public double RmMinAuroc { get; init; } = 0.75;
+    /// <summary>auto: fewer held-out positives than this and the AUROC says too little: the noisy oracle is used.</summary>
+    public int RmMinHeldOutPositives { get; init; } = 30;
     public double Epsilon { get; init; } = 0.1;
     public int RmPrompts { get; init; } = 200;
     public int RmSamples { get; init; } = 8;
     public int RmSteps { get; init; } = 200;
-    public int TestProblems { get; init; } = 100;
+    public int TestProblems { get; init; } = 64;
     public int TestN { get; init; } = 32;
     /// <summary>Temperatures at which the BASE model is also evaluated (prediction 4: best temperature vs N).</summary>
-    public string BaseTemperatures { get; init; } = "0.6,0.8,1.0,1.2";
-    public int Threads { get; init; } = 2;
+    public string BaseTemperatures { get; init; } = "0.7,1.0,1.3";
+    public int Threads { get; init; } = 1;
     public string Device { get; init; } = "auto";
     /// <summary>Only summarise what out/ already holds (finished evaluations); train and evaluate nothing.</summary>
     public bool SummaryOnly { get; init; } = false;
@@ -76,16 +87,21 @@ public sealed class BonStudy : IBenchmark
         Directory.CreateDirectory(o.Out);
         var device = TorchRuntime.ResolveDevice(o.Device);
         TorchRuntime.SetThreads(o.Threads);
-        int[] levels = o.Levels.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+        int[] levels = ParseLevels(o.Levels, nameof(o.Levels));
         var ks = Ks.Where(k => k <= o.TestN).ToArray();
         var log = new StreamWriter(Path.Combine(o.Out, "study.log"), append: true) { AutoFlush = true };
         void Say(string m) { var line = $"[{DateTime.UtcNow:HH:mm:ss}] {m}"; Console.WriteLine(line); log.WriteLine(line); }
         Say($"bon-study: {JsonSerializer.Serialize(o)}");
         var test = MiniMath.Generate("test", o.TestProblems, levels, seed: 0);
+        if (o.MaxNewTokens <= 0)
+        {
+            o = o with { MaxNewTokens = AutoMaxNewTokens(levels) };
+            Say($"MaxNewTokens = {o.MaxNewTokens} (longest reference completion of levels {o.Levels} + 8)");
+        }
 
         if (o.SummaryOnly)
         {
-            var cached = SummaryFromCache(o, ks);
+            var cached = SummaryFromCache(ResolveAutoVerifier(o, Say), ks);
             File.WriteAllText(Path.Combine(o.Out, "summary.md"), cached);
             Console.WriteLine(cached);
             return Task.CompletedTask;
@@ -96,9 +112,8 @@ public sealed class BonStudy : IBenchmark
         {
             var sft = new SftConfig
             {
-                Layers = o.BaseLayers, EmbeddingDim = o.BaseDim, Heads = 4, Steps = o.BaseSteps, BatchSize = 32, Levels = levels,
-                LearningRate = 3e-3, WarmupSteps = 50, EvalEvery = 500, CheckpointEvery = 250, TestProblems = 200, ValidationProblems = 100,
-                TrainProblems = 50_000, LogEvery = 50, Threads = o.Threads, Device = o.Device, Seed = 1,
+                Layers = o.BaseLayers, EmbeddingDim = o.BaseDim, Steps = o.BaseSteps, Levels = ParseLevels(o.BaseLevels, nameof(o.BaseLevels)),
+                CheckpointEvery = 250, Threads = o.Threads, Device = o.Device, Seed = 1,
             };
             Say($"base: training with SftRun {JsonSerializer.Serialize(sft)}");
             var baseResult = SftRun.Execute(sft, Path.Combine(o.Out, "base"), new ConsoleReporter(output: TextWriter.Null));
@@ -109,7 +124,9 @@ public sealed class BonStudy : IBenchmark
 
         // 1. Verifier. The reward model learns from the base model's own samples on training prompts.
         string rmPath = Path.Combine(Path.GetFullPath(o.Out), "rm", "reward-model.safetensors");
-        if (o.Verifier == "reward-model" && !File.Exists(rmPath))
+        if (o.Verifier is not ("auto" or "reward-model" or "oracle" or "noisy-oracle"))
+            throw new ArgumentException($"bon-study: Verifier '{o.Verifier}' is not one of auto, reward-model, noisy-oracle, oracle.");
+        if (o.Verifier is "reward-model" or "auto" && !File.Exists(rmPath))
         {
             Say($"reward model: sampling {o.RmPrompts} train prompts × {o.RmSamples} from the base model");
             var (baseModel, meta) = Checkpoint.LoadGpt(o.Base, device);
@@ -126,6 +143,7 @@ public sealed class BonStudy : IBenchmark
                 new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
             Say($"reward model: held-out AUROC {rm.HeldOutAuroc:F3}, accuracy {rm.HeldOutAccuracy:P1} (held-out positive rate {rm.HeldOutPositiveRate:P1})");
         }
+        o = ResolveAutoVerifier(o, Say);
         IDisposableVerifier MakeVerifier() => BonFineTune.MakeVerifier(VerifierConfig(o, rmPath), device);
 
         // 2. Base model at several temperatures (prediction 4) and at the study temperature (the reference row).
@@ -212,7 +230,8 @@ public sealed class BonStudy : IBenchmark
             var list = Enumerable.Range(1, Math.Max(1, completeSeeds)).Select(s => Read($"{m}-seed{s}")).Where(e => e is not null).Select(e => e!).ToList();
             if (list.Count > 0) evals[m] = list;
         }
-        return $"(partial: {completeSeeds} complete seed(s) of {o.Seeds})\n\n" + Summarise(o with { Seeds = Math.Max(1, completeSeeds) }, ks, evals);
+        var note = completeSeeds < o.Seeds ? $"(partial: {completeSeeds} complete seed(s) of {o.Seeds})\n\n" : "";
+        return note + Summarise(o with { Seeds = Math.Max(1, completeSeeds) }, ks, evals);
     }
 
     /// <summary>Evaluates one checkpoint on the test problems (n samples each), cached as JSON in out/evals.</summary>
@@ -285,19 +304,34 @@ public sealed class BonStudy : IBenchmark
         sb.AppendLine();
         sb.AppendLine("Mean over seeds of the test-set mean; ± is the 95% Student-t half-width over seeds (base: over prompts).");
         sb.AppendLine();
-        sb.Append("| model |"); foreach (var k in ks) sb.Append($" BoN@{k} |"); foreach (var k in ks) sb.Append($" pass@{k} |"); sb.AppendLine(" distinct answers | answer entropy |");
-        sb.Append("|---|"); foreach (var _ in ks) sb.Append("---|---|"); sb.AppendLine("---|---|");
-        foreach (var (name, list) in evals)
+        void MainTable(Func<PromptEval, bool> include, bool diversity)
         {
-            bool isBase = name == "base";
-            (double, double) Stat(Func<ModelEval, IEnumerable<double>> perPrompt) =>
-                isBase ? Interval(perPrompt(list[0]).ToList()) : Interval(list.Select(e => perPrompt(e).Average()).ToList());
-            sb.Append($"| {name} |");
-            for (int j = 0; j < ks.Length; j++) sb.Append($" {Fmt(Stat(e => e.Prompts.Select(p => p.BonAtK[ks[j] - 1])))} |");
-            for (int j = 0; j < ks.Length; j++) sb.Append($" {Fmt(Stat(e => e.Prompts.Select(p => p.PassAtK[ks[j] - 1])))} |");
-            sb.Append($" {Fmt(Stat(e => e.Prompts.Select(p => (double)p.Distinct)))} |");
-            sb.AppendLine($" {Fmt(Stat(e => e.Prompts.Select(p => p.Entropy)))} |");
+            sb.Append("| model |"); foreach (var k in ks) sb.Append($" BoN@{k} |"); foreach (var k in ks) sb.Append($" pass@{k} |");
+            sb.AppendLine(diversity ? " distinct answers | answer entropy |" : "");
+            sb.Append("|---|"); foreach (var _ in ks) sb.Append("---|---|"); sb.AppendLine(diversity ? "---|---|" : "");
+            foreach (var (name, list) in evals)
+            {
+                bool isBase = name == "base";
+                (double, double) Stat(Func<PromptEval, double> perPrompt) =>
+                    isBase ? Interval(list[0].Prompts.Where(include).Select(perPrompt).ToList())
+                           : Interval(list.Select(e => e.Prompts.Where(include).Average(perPrompt)).ToList());
+                sb.Append($"| {name} |");
+                for (int j = 0; j < ks.Length; j++) { int k = ks[j]; sb.Append($" {Fmt(Stat(p => p.BonAtK[k - 1]))} |"); }
+                for (int j = 0; j < ks.Length; j++) { int k = ks[j]; sb.Append($" {Fmt(Stat(p => p.PassAtK[k - 1]))} |"); }
+                if (diversity) sb.Append($" {Fmt(Stat(p => p.Distinct))} | {Fmt(Stat(p => p.Entropy))} |");
+                sb.AppendLine();
+            }
         }
+        MainTable(_ => true, diversity: true);
+        var testLevels = evals.Values.First()[0].Prompts.Select(p => p.Level).Distinct().Order().ToList();
+        if (testLevels.Count > 1)
+            foreach (var level in testLevels)
+            {
+                sb.AppendLine();
+                sb.AppendLine($"Level {level} only ({evals.Values.First()[0].Prompts.Count(p => p.Level == level)} test prompts):");
+                sb.AppendLine();
+                MainTable(p => p.Level == level, diversity: true);
+            }
 
         // Paired differences (same seed = same training prompts and test sampling seeds) against the N'=1 baselines.
         foreach (var baseline in new[] { "rl", "sft" }.Where(evals.ContainsKey))
@@ -366,6 +400,39 @@ public sealed class BonStudy : IBenchmark
         }
         return sb.ToString();
     }
+
+    /// <summary>Verifier = auto: the reward model if its held-out AUROC (out/rm/result.json) reaches RmMinAuroc, else the noisy oracle.</summary>
+    private static StudyOptions ResolveAutoVerifier(StudyOptions o, Action<string> say)
+    {
+        var resultPath = Path.Combine(o.Out, "rm", "result.json");
+        if (o.Verifier != "auto" || !File.Exists(resultPath)) return o;
+        using var rmResult = JsonDocument.Parse(File.ReadAllText(resultPath));
+        double auroc = rmResult.RootElement.GetProperty(nameof(RewardModelResult.HeldOutAuroc)).GetDouble();
+        int positives = (int)Math.Round(rmResult.RootElement.GetProperty(nameof(RewardModelResult.HeldOutExamples)).GetInt32()
+            * rmResult.RootElement.GetProperty(nameof(RewardModelResult.HeldOutPositiveRate)).GetDouble());
+        bool decent = auroc >= o.RmMinAuroc && positives >= o.RmMinHeldOutPositives;
+        var chosen = decent ? "reward-model" : "noisy-oracle";
+        say(string.Create(CultureInfo.InvariantCulture,
+            $"verifier (auto): reward model held-out AUROC {auroc:F3} (need ≥ {o.RmMinAuroc}) on {positives} held-out positives (need ≥ {o.RmMinHeldOutPositives}) ⇒ {chosen}"));
+        return o with { Verifier = chosen };
+    }
+
+    /// <summary>"2,3" → [2, 3]; a clear error naming the key for anything that is not a list of MiniMath levels.</summary>
+    public static int[] ParseLevels(string text, string key)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0) throw new ArgumentException($"bon-study: {key} is empty; give MiniMath levels like 2,3.");
+        var levels = parts.Select(x => int.TryParse(x, NumberStyles.None, CultureInfo.InvariantCulture, out var l) && MiniMath.Levels.Contains(l) ? l
+            : throw new ArgumentException($"bon-study: {key}: '{x}' is not a MiniMath level (1..5).")).ToArray();
+        if (levels.Distinct().Count() != levels.Length) throw new ArgumentException($"bon-study: {key}: each level may appear once ('{text}').");
+        return levels;
+    }
+
+    /// <summary>The longest reference completion (characters = char-tokenizer tokens) over 2 000 train and 500 test problems
+    /// of <paramref name="levels"/>, plus 8: samples stop at EOS, so the cap only bounds run-away samples.</summary>
+    public static int AutoMaxNewTokens(int[] levels) =>
+        MiniMath.Generate("train", 2000, levels, seed: 1).Concat(MiniMath.Generate("test", 500, levels, seed: 0))
+            .Max(p => MiniMath.Completion(p).Length) + 8;
 
     private static StudyOptions Parse(string[] args)
     {

@@ -119,31 +119,37 @@ public static class CalibrationFigures
 
     public static string Table(IEnumerable<(string Label, List<CalibrationRecord> Records)> curves)
     {
-        var sb = new StringBuilder("| curve | n | accuracy | mean conf. | ECE (15 equal-width) | ECE (15 equal-mass) | MCE (15 equal-width) | Brier | AUROC |\n|---|---|---|---|---|---|---|---|---|\n");
+        var sb = new StringBuilder("| curve | n | accuracy | mean conf. | ECE (15 equal-width) | ECE (10 equal-width) | ECE (15 equal-mass) | MCE (15 equal-width) | Brier | AUROC |\n|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var (label, records) in curves)
         {
             var s = CalibrationSummary.Of(label, records);
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {label} | {s.Count} | {s.Accuracy:F3} | {s.MeanConfidence:F3} | {s.Ece15:F3} | {BonStudio.Training.Metrics.CalibrationMetrics.Ece(Pairs(records), 15, BonStudio.Training.Metrics.Binning.Mass):F3} | {s.Mce15:F3} | {s.Brier:F3} | {(double.IsNaN(s.Auroc) ? "—" : s.Auroc.ToString("F3", CultureInfo.InvariantCulture))} |");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {label} | {s.Count} | {s.Accuracy:F3} | {s.MeanConfidence:F3} | {s.Ece15:F3} | {Ece(records, 10, BonStudio.Training.Metrics.Binning.Width):F3} | {Ece(records, 15, BonStudio.Training.Metrics.Binning.Mass):F3} | {s.Mce15:F3} | {s.Brier:F3} | {(double.IsNaN(s.Auroc) ? "—" : s.Auroc.ToString("F3", CultureInfo.InvariantCulture))} |");
         }
         return sb.ToString();
     }
+
+    private static double Ece(List<CalibrationRecord> records, int bins, BonStudio.Training.Metrics.Binning binning) =>
+        BonStudio.Training.Metrics.CalibrationMetrics.Ece(Pairs(records), bins, binning);
 
     /// <summary>Mean ± sample standard deviation over runs (curves named run/source), grouped by source.</summary>
     public static string SeedTable(IEnumerable<(string Label, List<CalibrationRecord> Records)> curves)
     {
         var inv = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder("| source | runs | accuracy | mean conf. | ECE (15 equal-width) | Brier | AUROC |\n|---|---|---|---|---|---|---|\n");
+        var sb = new StringBuilder("| source | runs | accuracy | mean conf. | ECE (15 equal-width) | ECE (10 equal-width) | ECE (15 equal-mass) | Brier | AUROC |\n|---|---|---|---|---|---|---|---|---|\n");
         foreach (var g in curves.GroupBy(c => c.Label[(c.Label.IndexOf('/') + 1)..]))
         {
             var s = g.Select(c => CalibrationSummary.Of(g.Key, c.Records)).ToList();
-            string F(Func<CalibrationSummary, double> f)
+            var ece10 = g.Select(c => Ece(c.Records, 10, BonStudio.Training.Metrics.Binning.Width)).ToList();
+            var ece15m = g.Select(c => Ece(c.Records, 15, BonStudio.Training.Metrics.Binning.Mass)).ToList();
+            string F(Func<CalibrationSummary, double> f) => MeanSd(s.Select(f));
+            string MeanSd(IEnumerable<double> values)
             {
-                var v = s.Select(f).Where(double.IsFinite).ToList();
+                var v = values.Where(double.IsFinite).ToList();
                 if (v.Count == 0) return "—";
                 double m = v.Average(), sd = v.Count > 1 ? Math.Sqrt(v.Sum(x => (x - m) * (x - m)) / (v.Count - 1)) : 0;
                 return string.Create(inv, $"{m:F3} ± {sd:F3}");
             }
-            sb.AppendLine(string.Create(inv, $"| {g.Key} | {s.Count} | {F(x => x.Accuracy)} | {F(x => x.MeanConfidence)} | {F(x => x.Ece15)} | {F(x => x.Brier)} | {F(x => x.Auroc)} |"));
+            sb.AppendLine(string.Create(inv, $"| {g.Key} | {s.Count} | {F(x => x.Accuracy)} | {F(x => x.MeanConfidence)} | {F(x => x.Ece15)} | {MeanSd(ece10)} | {MeanSd(ece15m)} | {F(x => x.Brier)} | {F(x => x.Auroc)} |"));
         }
         return sb.ToString();
     }

@@ -4,6 +4,7 @@
 usage: python3 studies/bon/plot.py <study out dir> <figure dir>
   bon_at_k.svg / pass_at_k.svg   BoN@k and pass@k against k (log scale), mean over seeds, per method + base
   base_temperature.svg           base model BoN@k against k at each sampling temperature
+  base_temperature_pass.svg      base model pass@k against k at each sampling temperature
   train_reward.svg               training mean reward (checker) per step, mean over seeds
   weights_vs_failure.svg         mean sum |a_j| per prompt against the prompt's failure rate bin
 """
@@ -81,15 +82,18 @@ def main(study, figs):
         evals.setdefault(group, []).append(e)
     base = [g for g in evals if g.startswith("base@T")]
     methods = [g for g in evals if not g.startswith("base@T")]
-    study_t = None
+    study_t, verifier = None, None
     log = os.path.join(study, "study.log")
     if os.path.exists(log):
-        for line in open(log):
+        for line in open(log):  # the last run's options and verifier decision win (the study may have been resumed)
             if '"Temperature":' in line:
-                study_t = json.loads(line.split("bon-study: ", 1)[1])["Temperature"]
-                break
+                opts = json.loads(line.split("bon-study: ", 1)[1])
+                study_t, verifier = opts["Temperature"], opts.get("Verifier")
+            elif "verifier (auto):" in line:
+                verifier = line.rsplit("⇒", 1)[1].strip()
     ref = f"base@T{study_t:g}" if study_t is not None else None
-    for key, fname, label in [("BonAtK", "bon_at_k.svg", "BoN@k (learned verifier picks)"), ("PassAtK", "pass_at_k.svg", "pass@k")]:
+    picks = {"reward-model": "learned verifier picks", "noisy-oracle": "noisy oracle picks", "oracle": "oracle picks"}.get(verifier, f"{verifier} picks")
+    for key, fname, label in [("BonAtK", "bon_at_k.svg", f"BoN@k ({picks})"), ("PassAtK", "pass_at_k.svg", "pass@k")]:
         series = []
         if ref in evals:
             c = curves(evals[ref], key)
@@ -98,11 +102,12 @@ def main(study, figs):
             c = curves(evals[m], key)
             series.append((m, [(k + 1, v) for k, v in enumerate(c)], False))
         line_chart(os.path.join(figs, fname), f"{label} on MiniMath test, mean over seeds", series, "k (samples)", label.split(" ")[0], logx=True)
-    series = []
-    for g in sorted(base, key=lambda g: float(g[len("base@T"):])):
-        c = curves(evals[g], "BonAtK")
-        series.append((g.replace("base@", ""), [(k + 1, v) for k, v in enumerate(c)], False))
-    line_chart(os.path.join(figs, "base_temperature.svg"), "Base model BoN@k by sampling temperature", series, "k (samples)", "BoN@k", logx=True)
+    for key, fname, label in [("BonAtK", "base_temperature.svg", "BoN@k"), ("PassAtK", "base_temperature_pass.svg", "pass@k")]:
+        series = []
+        for g in sorted(base, key=lambda g: float(g[len("base@T"):])):
+            c = curves(evals[g], key)
+            series.append((g.replace("base@", ""), [(k + 1, v) for k, v in enumerate(c)], False))
+        line_chart(os.path.join(figs, fname), f"Base model {label} by sampling temperature", series, "k (samples)", label, logx=True)
 
     series = []
     for m in sorted(glob.glob(os.path.join(study, "runs", "*"))):
@@ -120,6 +125,8 @@ def main(study, figs):
         bins = {}
         for f in glob.glob(os.path.join(m, "seed*", "weights_vs_failure.csv")):
             for r in csv.DictReader(open(f)):
+                if float(r["failure_rate"]) >= 1.0:
+                    continue  # no correct sample: every weight is 0 (as in the summary table, these get their own column)
                 b = min(4, int(float(r["failure_rate"]) * 5))
                 bins.setdefault(b, []).append(float(r["weight_abs_sum"]))
         if bins and any(v for vs in bins.values() for v in vs):

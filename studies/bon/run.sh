@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The Best-of-N-aware fine-tuning study (issue #4 item 4; results in docs/results-bon.md).
 # Usage: studies/bon/run.sh [out dir] [extra Key=Value ...]
-#   e.g. studies/bon/run.sh studies/bon/runs/default            # default size (trains its own base with SftRun)
-#        studies/bon/run.sh /tmp/bon base=/path/step-0001500.safetensors Levels=1 Seeds=3
+#   e.g. studies/bon/run.sh /tmp/bon base=/path/step-0001500.safetensors   # the default size, as run for the docs
+#        studies/bon/run.sh studies/bon/runs/default                        # trains its own base first (the default sft preset)
+# Defaults (StudyOptions in bench/BonStudio.Bench/BonStudy.cs) = what docs/results-bon.md ran: levels 2,3, 3 seeds,
+# 36 steps × 8 prompts × n=8, N'=4, lr 1e-4, Verifier=auto, 64 test prompts × 32, base temperatures 0.7,1.0,1.3.
 # Resumable: re-running with the same out dir reuses the base, reward model, finished runs and evaluations.
 # On a shared CPU use one libtorch thread and passive OpenMP waiting (oversubscribed spinning was ~10x slower here).
 set -euo pipefail

@@ -1,51 +1,73 @@
 #!/usr/bin/env bash
-# The calibration study (docs/results-calibration.md): base model → calibration-eval of three sources (3 seeds) →
-# calibration-SFT from the chosen source vs the trained always-confident baseline (3 seeds each) → tables + SVGs.
-# Runs niced (the CPU is shared). Usage: studies/calibration/run_study.sh [stage...]  (stages: base eval sft report; default all)
-# Environment: SOURCE (label source for SFT, default p-true), SEEDS (default "1 2 3").
+# The calibration study (docs/results-calibration.md): base model (the default `sft` preset) → calibration-eval of three
+# sources on validation (source choice) and test (3 seeds) → calibration-SFT from the chosen source vs the trained
+# always-confident baseline (validation pilot for the recipe, then 3 test seeds) → tables + SVGs.
+# Runs niced, one libtorch thread each (the CPU is shared). Usage: studies/calibration/run_study.sh [stage...]
+#   stages: base val eval sft report  (default: all, in that order; finished runs are skipped;
+#   sft = sft-source + sft-confident, which can also be run on their own)
+# Environment: SOURCE (SFT label source, default p-true: chosen on the validation eval), SEEDS (default "1 2 3"),
+#   BASE_CKPT (use this checkpoint as the base instead of training the preset), JOBS (parallel runs, default 3),
+#   REUSE_JUDGE=1 (calibration-sft reuses the P(True) judge of the calibration-eval run with the same seed, taught for
+#   300 steps, instead of teaching its own for 80 steps: faster when the evals have run; not what the committed runs did).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=studies/calibration/runs
-BIN=/tmp/calib-bench-bin
+BIN=${BIN:-/tmp/calib-bench-bin}   # override to use another private build
 SOURCE=${SOURCE:-p-true}
-SEEDS=${SEEDS:-"1 2 3"}
-STAGES=${*:-base eval sft report}
-mkdir -p "$RUNS"
+SEEDS=${SEEDS:-"1 2"}
+JOBS=${JOBS:-3}
+STAGES=${*:-base val eval sft report}
+export OMP_WAIT_POLICY=PASSIVE
+mkdir -p "$RUNS/base"
 if [ ! -f "$BIN/BonStudio.Bench.dll" ]; then
   dotnet build -c Release bench/BonStudio.Bench >/dev/null
   rm -rf "$BIN"; cp -r bench/BonStudio.Bench/bin/Release/net10.0 "$BIN"   # a private copy: rebuilding the repo cannot break a running study
 fi
 bench() { nice -n 10 dotnet "$BIN/BonStudio.Bench.dll" "$@"; }
+M=$RUNS/base/base.safetensors
+LEVELS=1,2,3
+# The recipe (defaults of this study; chosen on the validation split, see the doc):
+EVAL_ARGS="Threads=1 Levels=$LEVELS Problems=300 ConsistencySamples=10 TeachProblems=600 TeachSamplesPerProblem=2 TeachSteps=300"
+SFT_ARGS="Threads=1 Levels=$LEVELS TrainProblems=600 TestProblems=300 Steps=150 BatchSize=32 LearningRate=1.5e-3"
+judge() { if [ "${REUSE_JUDGE:-0}" = 1 ] && [ "$SOURCE" = p-true ] && [ -f "$1/ptrue-judge.safetensors" ]; then echo "JudgeCheckpoint=$1/ptrue-judge.safetensors"; else echo "TeachProblems=600 TeachSteps=80"; fi; }
+eval_run() { [ -f $RUNS/$1/metrics.tsv ] || bench calib-eval model=$M out=$RUNS/$1 $EVAL_ARGS "${@:2}" > $RUNS/$1.log 2>&1; }
+sft_run()  { [ -f $RUNS/$1/metrics.tsv ] || bench calib-sft model=$M out=$RUNS/$1 $SFT_ARGS "${@:2}" > $RUNS/$1.log 2>&1; }
+throttle() { while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done; }
 
 for stage in $STAGES; do case $stage in
 base)
-  # Three legs of one schedule (each leg restarts warm-up/cosine; the CPU was shared, so the base grew in steps):
-  # 800 steps on levels 1-3, then 2500 + 2500 steps on levels 1-2 (levels 1 and 2 give this small model varied accuracy).
-  [ -f $RUNS/base0/base.safetensors ] || bench calib-base out=$RUNS/base0 steps=800 layers=2 dim=64 batch=16 lr=4e-3 problems=10000 levels=1,2,3 threads=1 > $RUNS/base0.log 2>&1
-  [ -f $RUNS/base1/base.safetensors ] || bench calib-base out=$RUNS/base1 init=$RUNS/base0/base.safetensors steps=2500 layers=2 dim=64 batch=16 lr=3e-3 problems=20000 levels=1,2 threads=1 seed=2 > $RUNS/base1.log 2>&1
-  [ -f $RUNS/base/base.safetensors ] || bench calib-base out=$RUNS/base init=$RUNS/base1/base.safetensors steps=2500 layers=2 dim=64 batch=16 lr=2e-3 problems=20000 levels=1,2 threads=1 seed=3 > $RUNS/base.log 2>&1 ;;
+  # The default `sft` preset (examples/sft-minimath.json: 4 layers, d = 128, levels 1-3, 1500 steps), trained by the web CLI.
+  if [ ! -f $M ]; then
+    if [ -n "${BASE_CKPT:-}" ]; then cp "$BASE_CKPT" $M; else
+      dotnet build -c Release src/Web >/dev/null
+      nice -n 10 dotnet src/Web/bin/Release/net10.0/BonStudio.Web.dll --data-dir $RUNS/base/data run examples/sft-minimath.json > $RUNS/base.log 2>&1
+      cp "$(find $RUNS/base/data -name 'step-0001500.safetensors' | head -1)" $M
+    fi
+  fi ;;
+val)
+  # Validation split only: the source choice (eval) and the SFT recipe (phrase spread, unparseable share).
+  eval_run val-eval-s1 Seed=1 Split=validation
+  sft_run val-sft-$SOURCE-s1 Seed=1 Split=validation Source=$SOURCE Labels=source $(judge $RUNS/val-eval-s1) ;;
 eval)
+  for s in $SEEDS; do throttle; eval_run eval-s$s Seed=$s & done; wait ;;
+sft|sft-source|sft-confident)
   for s in $SEEDS; do
-    [ -f $RUNS/eval-s$s/metrics.tsv ] || bench calib-eval model=$RUNS/base/base.safetensors out=$RUNS/eval-s$s Seed=$s Threads=1 Levels=1,2 \
-      Problems=300 ConsistencySamples=10 TeachProblems=600 TeachSamplesPerProblem=2 TeachSteps=300 > $RUNS/eval-s$s.log 2>&1
-  done ;;
-sft)
-  for s in $SEEDS; do
-    [ -f $RUNS/sft-$SOURCE-s$s/metrics.tsv ] || bench calib-sft model=$RUNS/base/base.safetensors out=$RUNS/sft-$SOURCE-s$s Seed=$s Threads=1 Levels=1,2 \
-      Source=$SOURCE Labels=source TrainProblems=600 TestProblems=300 Steps=300 LearningRate=1e-3 TeachProblems=600 TeachSteps=300 > $RUNS/sft-$SOURCE-s$s.log 2>&1
-    [ -f $RUNS/sft-confident-s$s/metrics.tsv ] || bench calib-sft model=$RUNS/base/base.safetensors out=$RUNS/sft-confident-s$s Seed=$s Threads=1 Levels=1,2 \
-      Source=$SOURCE Labels=always-confident TrainProblems=600 TestProblems=300 Steps=300 LearningRate=1e-3 > $RUNS/sft-confident-s$s.log 2>&1
-  done ;;
+    [ $stage = sft-confident ] || { throttle; sft_run sft-$SOURCE-s$s Seed=$s Source=$SOURCE Labels=source $(judge $RUNS/eval-s$s) & }
+    [ $stage = sft-source ] || { throttle; sft_run sft-confident-s$s Seed=$s Source=$SOURCE Labels=always-confident & }
+  done; wait ;;
 report)
   # Only finished runs (metrics.tsv is written last) enter the tables.
   FIG=docs/figures/calibration
   mkdir -p $FIG
   done_runs() { for s in $SEEDS; do if [ -f $RUNS/$1-s$s/metrics.tsv ]; then printf "s$s=$RUNS/$1-s$s,"; fi; done | sed "s/,\$//"; }
   evals=$(done_runs eval); sfts=$(done_runs sft-$SOURCE); conf=$(done_runs sft-confident)
-  [ -z "$evals" ] || bench calib-report out=$FIG name=sources-s1 runs=s1=$RUNS/eval-s1 title="Base model: three confidence sources (seed 1)" > $RUNS/report-sources-s1.txt
+  [ ! -f $RUNS/val-eval-s1/metrics.tsv ] || bench calib-report out=$FIG name=val-sources runs=val=$RUNS/val-eval-s1 title="Validation: three confidence sources (seed 1)" > $RUNS/report-val-sources.txt
+  [ ! -f $RUNS/val-sft-$SOURCE-s1/metrics.tsv ] || bench calib-report out=$FIG name=val-sft runs=val=$RUNS/val-sft-$SOURCE-s1 sources=phrase,$SOURCE title="Validation: calibration-SFT ($SOURCE labels), seed 1" > $RUNS/report-val-sft.txt
+  [ -z "$evals" ] || bench calib-report out=$FIG name=sources-s1 runs=s1=$RUNS/eval-s1 title="Base model: three confidence sources (test, seed 1)" > $RUNS/report-sources-s1.txt
   [ -z "$evals" ] || bench calib-report out=$FIG name=sources-all runs=$evals > $RUNS/report-sources-all.txt
   [ -z "$sfts" ] || bench calib-report out=$FIG name=sft-$SOURCE-all runs=$sfts > $RUNS/report-sft-$SOURCE-all.txt
   [ -z "$conf" ] || bench calib-report out=$FIG name=sft-confident-all runs=$conf > $RUNS/report-sft-confident-all.txt
+  [ -z "$sfts" ] || bench calib-report out=$FIG name=sft-$SOURCE-all-b10 bins=10 runs=$sfts > $RUNS/report-sft-$SOURCE-all-b10.txt
   if [ -f $RUNS/sft-$SOURCE-s1/metrics.tsv ] && [ -f $RUNS/sft-confident-s1/metrics.tsv ]; then bench calib-report out=$FIG name=sft-s1 \
       runs=sft=$RUNS/sft-$SOURCE-s1,confident=$RUNS/sft-confident-s1 sources=phrase,$SOURCE \
       title="Calibration-SFT ($SOURCE labels) vs always-confident SFT, seed 1" > $RUNS/report-sft-s1.txt; fi

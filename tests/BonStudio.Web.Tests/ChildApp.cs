@@ -73,7 +73,7 @@ public sealed class ChildApp : IAsyncDisposable
         {
             ["BonStudioOptions:FlushInterval"] = "00:00:00.250",
             ["BonStudioOptions:QueuePollInterval"] = "00:00:00.500",
-            ["BonStudioOptions:HeartbeatTimeout"] = "00:00:03",
+            ["BonStudioOptions:HeartbeatTimeout"] = "00:00:06", // short so a killed worker is noticed quickly; not so short that a busy machine looks dead
             ["BonStudioOptions:SeedExamples"] = "false",
             ["Logging:LogLevel:Default"] = "Information",
             ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",

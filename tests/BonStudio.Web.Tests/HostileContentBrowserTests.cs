@@ -10,7 +10,6 @@ namespace BonStudio.Web.Tests;
 
 public class HostileContentBrowserTests
 {
-    private const string Chromium = "/usr/bin/chromium";
     private const string RunName = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\"> hostile run";
     private const string Prompt = "<script>window.__pwned = 3</script> what is 2+2?";
     private const string Response = "<img src=x onerror=\"window.__pwned = 4\"> it is 4";
@@ -24,7 +23,7 @@ public class HostileContentBrowserTests
     [Fact]
     public async Task ScriptInARunNameADataSetPromptAndASampleIsShownAsText()
     {
-        Assert.True(File.Exists(Chromium), "Debian's chromium is required: apt-get install -y chromium");
+        TestBrowser.RequireChromium();
         using var app = new BonStudioAppFactory();
         var baseAddress = app.Start();
         using var http = app.Client(baseAddress);
@@ -38,42 +37,25 @@ public class HostileContentBrowserTests
         Assert.Equal(HttpStatusCode.Created, imported.StatusCode);
         var evalRunId = JsonNode.Parse(await imported.Content.ReadAsStringAsync())!["runId"]!.GetValue<int>();
 
-        var profile = TempDirectory.Create("bs-chromium");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchPersistentContextAsync(profile, new BrowserTypeLaunchPersistentContextOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run"],
-        });
-        try
-        {
-            var page = browser.Pages.Count > 0 ? browser.Pages[0] : await browser.NewPageAsync();
-            page.SetDefaultTimeout(30_000);
+        await using var browser = await TestBrowser.LaunchAsync();
+        var page = browser.Page;
 
-            // Runs list and run page: the name is text.
-            await page.GotoAsync(new Uri(baseAddress, "runs").ToString());
-            await Assertions.Expect(page.GetByText("hostile run").First).ToBeVisibleAsync();
-            await Assertions.Expect(page.GetByText(RunName).First).ToBeVisibleAsync();
-            await page.GotoAsync(new Uri(baseAddress, $"runs/{runId}").ToString());
-            await page.WaitForSelectorAsync("[data-page='run-detail'][data-interactive='true']");
-            await Assertions.Expect(page.GetByText(RunName).First).ToBeVisibleAsync();
-            await AssertNothingInjectedAsync(page);
+        // Runs list and run page: the name is text.
+        await page.GotoAsync(new Uri(baseAddress, "runs").ToString());
+        await Assertions.Expect(page.GetByText("hostile run").First).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByText(RunName).First).ToBeVisibleAsync();
+        await page.GotoAsync(new Uri(baseAddress, $"runs/{runId}").ToString());
+        await page.WaitForSelectorAsync("[data-page='run-detail'][data-interactive='true']");
+        await Assertions.Expect(page.GetByText(RunName).First).ToBeVisibleAsync();
+        await AssertNothingInjectedAsync(page);
 
-            // Inspector: the imported prompt and the model output are text.
-            await page.GotoAsync(new Uri(baseAddress, $"inspector/{evalRunId}").ToString());
-            await page.WaitForSelectorAsync("[data-page='inspector'][data-interactive='true']");
-            await Assertions.Expect(page.GetByText(Prompt).First).ToBeVisibleAsync();
-            await Assertions.Expect(page.GetByText(Response).First).ToBeVisibleAsync();
-            await AssertNothingInjectedAsync(page);
+        // Inspector: the imported prompt and the model output are text.
+        await page.GotoAsync(new Uri(baseAddress, $"inspector/{evalRunId}").ToString());
+        await page.WaitForSelectorAsync("[data-page='inspector'][data-interactive='true']");
+        await Assertions.Expect(page.GetByText(Prompt).First).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByText(Response).First).ToBeVisibleAsync();
+        await AssertNothingInjectedAsync(page);
 
-            Assert.Equal("undefined", await page.EvaluateAsync<string>("() => typeof window.__pwned"));
-        }
-        finally
-        {
-            await browser.CloseAsync();
-            TempDirectory.TryDelete(profile);
-        }
+        Assert.Equal("undefined", await page.EvaluateAsync<string>("() => typeof window.__pwned"));
     }
 }

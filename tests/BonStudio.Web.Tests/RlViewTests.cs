@@ -71,31 +71,20 @@ public class RlViewTests
     [Fact]
     public async Task TheRunPageOfATinyRlRunDrawsTheHeatmaps()
     {
-        Assert.True(File.Exists("/usr/bin/chromium"), "Debian's chromium is required: apt-get install -y chromium");
+        TestBrowser.RequireChromium();
         using var app = new BonStudioAppFactory();
         var baseAddress = app.Start();
         using var http = app.Client(baseAddress);
         int runId = await RunTinyRlAsync(app, http);
-        var profile = TempDirectory.Create("bs-chromium");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchPersistentContextAsync(profile, new BrowserTypeLaunchPersistentContextOptions
-        {
-            ExecutablePath = "/usr/bin/chromium", Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-        try
-        {
-            var page = browser.Pages.Count > 0 ? browser.Pages[0] : await browser.NewPageAsync();
-            page.SetDefaultTimeout(30_000);
-            await page.GotoAsync(new Uri(baseAddress, $"runs/{runId}").ToString());
-            await page.WaitForSelectorAsync("[data-page='run-detail'][data-interactive='true']");
-            var panel = page.Locator("[data-testid='rl-panel']");
-            await Assertions.Expect(panel).ToHaveAttributeAsync("data-grid", "4x4");
-            // Plotly drew a heatmap in each map (a heatmap trace renders as an image layer inside .hm).
-            await Assertions.Expect(page.Locator("[data-testid='rl-visits'] .js-plotly-plot .hm")).ToHaveCountAsync(1);
-            await Assertions.Expect(page.Locator("[data-testid='rl-uncertainty'] .js-plotly-plot .hm")).ToHaveCountAsync(1);
-            await Assertions.Expect(page.Locator("[data-testid='rl-resets'] tbody tr").First).ToBeVisibleAsync();
-        }
-        finally { TempDirectory.TryDelete(profile); }
+        await using var browser = await TestBrowser.LaunchAsync();
+        var page = browser.Page;
+        await page.GotoAsync(new Uri(baseAddress, $"runs/{runId}").ToString());
+        await page.WaitForSelectorAsync("[data-page='run-detail'][data-interactive='true']");
+        var panel = page.Locator("[data-testid='rl-panel']");
+        await Assertions.Expect(panel).ToHaveAttributeAsync("data-grid", "4x4");
+        // Plotly drew a heatmap in each map (a heatmap trace renders as an image layer inside .hm).
+        await Assertions.Expect(page.Locator("[data-testid='rl-visits'] .js-plotly-plot .hm")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("[data-testid='rl-uncertainty'] .js-plotly-plot .hm")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("[data-testid='rl-resets'] tbody tr").First).ToBeVisibleAsync();
     }
 }

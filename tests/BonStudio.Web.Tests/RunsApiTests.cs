@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using BonStudio.Data.Entities;
+using BonStudio.Web.RunKinds;
 using BonStudio.Web.Services;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -24,6 +25,35 @@ public class RunsApiTests
     {
         var s = app.Services.GetRequiredService<JobStorage>().GetMonitoringApi().GetStatistics();
         return s.Enqueued + s.Scheduled + s.Processing + s.Succeeded + s.Failed + s.Deleted;
+    }
+
+    [Fact]
+    public async Task EstimateCountsTheWorkOfAConfigBeforeLaunchAndQueuesNothing()
+    {
+        using var app = new BonStudioAppFactory();
+        using var http = app.Client(app.Start());
+        var jobsBefore = HangfireJobCount(app);
+
+        // Act: the tiny sft (6 steps × batch 8; 2 greedy evaluations of 8 validation problems, 8 test problems) and rl configs.
+        var sft = (await (await http.PostAsJsonAsync("/api/runs/estimate", TinyRuns.Sft(), Json)).Content.ReadFromJsonAsync<WorkEstimate>(Json))!;
+        var rl = (await (await http.PostAsJsonAsync("/api/runs/estimate", TinyRuns.Rl(budget: 300), Json)).Content.ReadFromJsonAsync<WorkEstimate>(Json))!;
+        var bad = await http.PostAsJsonAsync("/api/runs/estimate", new CreateRunRequest("sft", "x", new JsonObject { ["steps"] = -1 }, []), Json);
+
+        // Assert: counts follow from the config; an invalid config is a 400 naming the field; nothing was queued or stored.
+        long Amount(WorkEstimate e, string what) => e.Amounts.Single(a => a.What == what).Amount;
+        Assert.Equal(6, Amount(sft, "optimizer steps"));
+        Assert.Equal(48, Amount(sft, "training sequences"));
+        Assert.Equal(2 * 8 + 8, Amount(sft, "greedy answers (evaluation)"));
+        Assert.Equal(300, Amount(rl, "simulator steps"));
+        Assert.Equal(3, Amount(rl, "evaluation episodes"));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("config.steps", await bad.Content.ReadAsStringAsync());
+        Assert.Equal(jobsBefore, HangfireJobCount(app));
+        await using (var db = app.Db()) Assert.Equal(0, await db.Runs.CountAsync());
+
+        // Every kind's default preset has a non-empty estimate (the form shows it before launch).
+        foreach (var kind in app.Services.GetRequiredService<RunKindRegistry>().All)
+            Assert.NotEmpty(kind.Estimate(kind.CreateDefaultConfig()).Amounts);
     }
 
     [Fact]

@@ -63,11 +63,11 @@ public static class CalibrationSft
         using var module = (torch.nn.Module)model;
         var tokenizer = TokenizerRegistry.Resolve(meta.Tokenizer);
         var train = MiniMath.Generate("train", config.TrainProblems, config.Levels, config.Seed);
-        var test = MiniMath.Generate("test", config.TestProblems, config.Levels, config.Seed);
+        var test = MiniMath.Generate(config.Split, config.TestProblems, config.Levels, config.Seed);
         int baseMaxTokens = Math.Max(8, config.MaxNewTokens - LinguisticFormat.Marker.Length - ladder.Entries.Max(e => e.Phrase.Length));
         bool fromSource = config.Labels == CalibrationSftConfig.LabelsFromSource;
         var teaching = new PTrueTeaching(config.TeachProblems, config.TeachSamplesPerProblem, config.TeachSteps, 32, 5e-4, baseMaxTokens, config.Seed);
-        string? judgePath = null;
+        string? judgePath = string.IsNullOrEmpty(config.JudgeCheckpoint) ? null : config.JudgeCheckpoint; // set: no teaching here
 
         // ALGO LOGIC: 1. the base model's own answers to training questions, labelled with phrases.
         reporter.Progress(0, $"base model answering {train.Count} training questions");
@@ -79,7 +79,7 @@ public static class CalibrationSft
             ? CalibrationEval.Confidences(config.Source, model, modelCheckpointPath, tokenizer, trainAnswers, config.ConsistencySamples,
                 config.ConsistencyTemperature, baseMaxTokens, config.Seed, teaching, runDirectory, reporter, 0.1, 0.3, ref judgePath)
             : Enumerable.Repeat(ladder.Top.Probability, trainAnswers.Count).ToArray();
-        var (pairs, labels, skipped) = BuildTrainingPairs(trainAnswers, trainConfidence, ladder, model.ContextLength);
+        var (pairs, labels, skipped) = BuildTrainingPairs(trainAnswers, trainConfidence, ladder, model.ContextLength, config.PhraseOnlyLoss);
         if (pairs.Count == 0) throw new InvalidOperationException("no training answer fits the model's context with its confidence line.");
         if (skipped > 0) reporter.Log($"{skipped} training answers were too long for the context with their confidence line and were left out.");
         var trainingPhraseCounts = Histogram(labels, ladder);
@@ -150,10 +150,11 @@ public static class CalibrationSft
     /// <summary>
     /// The uncertainty-augmented data: each answer's prompt with completion "response\nConf: phrase", the phrase
     /// being the ladder entry nearest to the answer's confidence. Pairs that would not fit <paramref name="contextLength"/>
-    /// (BOS + text, EOS as the last target) are left out and counted.
+    /// (BOS + text, EOS as the last target) are left out and counted. With <paramref name="phraseOnly"/> the response
+    /// moves into the prompt and only "\nConf: phrase" is trained (the same text, a different loss mask).
     /// </summary>
     public static (List<TrainingPair> Pairs, List<string> Labels, int Skipped) BuildTrainingPairs(IReadOnlyList<AnsweredProblem> answers,
-        IReadOnlyList<double> confidences, PhraseLadderView ladder, int contextLength)
+        IReadOnlyList<double> confidences, PhraseLadderView ladder, int contextLength, bool phraseOnly = false)
     {
         if (answers.Count != confidences.Count) throw new ArgumentException($"{answers.Count} answers but {confidences.Count} confidences.");
         var labels = confidences.Select(c => ladder.Nearest(c).Phrase).ToList();
@@ -161,7 +162,9 @@ public static class CalibrationSft
         int skipped = 0;
         for (int i = 0; i < answers.Count; i++)
         {
-            var pair = new TrainingPair(MiniMath.Prompt(answers[i].Problem), LinguisticFormat.Completion(answers[i].Response, labels[i]));
+            var pair = phraseOnly
+                ? new TrainingPair(MiniMath.Prompt(answers[i].Problem) + answers[i].Response.TrimEnd(), LinguisticFormat.Completion("", labels[i]))
+                : new TrainingPair(MiniMath.Prompt(answers[i].Problem), LinguisticFormat.Completion(answers[i].Response, labels[i]));
             if (1 + pair.Prompt.Length + pair.Completion.Length > contextLength) { skipped++; continue; }
             pairs.Add(pair);
         }

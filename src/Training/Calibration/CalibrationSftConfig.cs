@@ -39,6 +39,10 @@ public sealed record CalibrationSftConfig : IRunConfig, IValidatableObject
     /// <summary>Training questions answered by the model and labelled.</summary>
     [Range(16, 1_000_000), Description("Training questions the model answers; its answers + phrases are the fine-tuning data.")]
     public int TrainProblems { get; init; } = 2000;
+    /// <summary>Split of the evaluated questions ("test", or "validation" for choosing a recipe); training questions always come from "train".</summary>
+    [Required, RegularExpression("^(test|validation)$", ErrorMessage = "Split must be test or validation."),
+     Description("Split of the evaluated questions: test, or validation when tuning the recipe (training questions always come from train).")]
+    public string Split { get; init; } = "test";
     /// <summary>Held-out questions for the evaluation.</summary>
     [Range(1, 100_000), Description("Test questions for the evaluation.")]
     public int TestProblems { get; init; } = 300;
@@ -50,6 +54,9 @@ public sealed record CalibrationSftConfig : IRunConfig, IValidatableObject
     /// <summary>Optimizer steps.</summary>
     [Range(1, 1_000_000), Description("Fine-tuning optimizer steps.")]
     public int Steps { get; init; } = 400;
+    /// <summary>Train only the confidence line (the answer is part of the prompt), leaving the answers as the base wrote them.</summary>
+    [Description("Put the model's own answer in the prompt and train only the \"Conf: <phrase>\" line (off: the whole answer + phrase is trained, as in the committed study).")]
+    public bool PhraseOnlyLoss { get; init; } = false;
     /// <summary>Examples per step.</summary>
     [Range(1, 4096), Description("Examples per fine-tuning step.")]
     public int BatchSize { get; init; } = 32;
@@ -64,6 +71,10 @@ public sealed record CalibrationSftConfig : IRunConfig, IValidatableObject
     /// <summary>Sampled answers per teaching question besides the greedy one.</summary>
     [Range(0, 64), Description("p-true only: sampled answers per teaching question besides the greedy one.")]
     public int TeachSamplesPerProblem { get; init; } = 2;
+    /// <summary>p-true only: an already taught P(True) judge of this model (e.g. a calibration-eval run's
+    /// ptrue-judge.safetensors); empty = teach one here.</summary>
+    [Description("p-true only: path of an already taught P(True) judge for this model (a calibration-eval run's ptrue-judge.safetensors); empty = teach one in this run.")]
+    public string JudgeCheckpoint { get; init; } = "";
     /// <summary>Teaching steps.</summary>
     [Range(1, 1_000_000), Description("p-true only: optimizer steps teaching the self-evaluation format.")]
     public int TeachSteps { get; init; } = 300;
@@ -88,6 +99,8 @@ public sealed record CalibrationSftConfig : IRunConfig, IValidatableObject
         try { PhraseLadderView.Parse(Ladder, nameof(Ladder)); }
         catch (ArgumentException ex) { ladderError = ex.Message; }
         if (ladderError is not null) yield return new ValidationResult(ladderError, [nameof(Ladder)]);
+        if (!string.IsNullOrEmpty(JudgeCheckpoint) && (!JudgeCheckpoint.EndsWith(".safetensors", StringComparison.Ordinal) || !File.Exists(JudgeCheckpoint)))
+            yield return new ValidationResult($"JudgeCheckpoint: '{JudgeCheckpoint}' is not an existing .safetensors file.", [nameof(JudgeCheckpoint)]);
     }
 
     /// <summary>Throws one <see cref="ValidationException"/> listing every problem as "Member: message".</summary>

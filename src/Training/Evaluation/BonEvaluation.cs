@@ -15,7 +15,12 @@ namespace BonStudio.Training.Evaluation;
 /// <param name="Prompt">The exact text the model is given.</param>
 /// <param name="Reference">The reference answer.</param>
 /// <param name="Check">Extracts the answer from a response and grades it against <paramref name="Reference"/>.</param>
-public sealed record EvalProblem(string Key, string Prompt, string Reference, int? Difficulty, Func<string, (string? Extracted, bool Correct)> Check);
+public sealed record EvalProblem(string Key, string Prompt, string Reference, int? Difficulty, Func<string, (string? Extracted, bool Correct)> Check)
+{
+    /// <summary>True when Check's "extracted" text is a verdict with its reason (code checker: "passed", "failed: …",
+    /// "timeout: …", "crash: …"): storage then also records it as the sample's verdict reason.</summary>
+    public bool CheckReturnsVerdict { get; init; }
+}
 
 public sealed record EvaluatedSample(int Index, string Text, string? Extracted, bool Correct, int TokenCount, double LogProb,
                                      IReadOnlyDictionary<string, double> Scores);

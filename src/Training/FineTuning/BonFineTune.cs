@@ -13,7 +13,7 @@
 // reward/diversity and so every method spends the same sample budget), but its sample weights are 0.
 //
 // Metrics (IRunReporter, step = optimizer steps done): train/loss, train/lr, train/grad_norm, train/mean_reward
-// (checker), train/mean_score (verifier), train/kl, weights/mean, weights/abs_mean, weights/positive_fraction,
+// (checker), train/mean_score (verifier), train/kl (every step when β > 0; else every KlLogEvery steps, first and last), weights/mean, weights/abs_mean, weights/positive_fraction,
 // weights/negative_fraction (over the sampled responses), weights/abs_by_failure_bin_{b} (b = 0..4: mean over the
 // step's prompts whose failure rate p̂ = 1 − c/n falls in [b/5, (b+1)/5), the last bin closed, of Σ_j |a_j|; only bins
 // that hold a prompt are reported), diversity/distinct_answers, diversity/answer_entropy (nats; a missing answer is
@@ -41,6 +41,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace BonStudio.Training.FineTuning;
 
@@ -104,7 +105,7 @@ public sealed record BonFineTuneConfig : IRunConfig, IValidatableObject
     [Range(1, 4096), Description("Training prompts per step; each gets n sampled responses.")]
     public int PromptsPerStep { get; init; } = 8;
     /// <summary>β of the KL penalty to the starting model (0 = off).</summary>
-    [Range(0.0, 100.0), Description("KL penalty coefficient β to the frozen starting model (0 = off; train/kl is logged either way).")]
+    [Range(0.0, 100.0), Description("KL penalty coefficient β to the frozen starting model (0 = off; train/kl is logged either way: every step when β > 0, else every 10 steps).")]
     public double KlCoefficient { get; init; } = 0.0;
     /// <summary>Global gradient-norm clip (0 = off).</summary>
     [Range(0.0, 1000.0), Description("Clip the global gradient norm to this value (0 = no clipping).")]
@@ -203,7 +204,7 @@ public static class BonFineTune
     public const string CheckpointFolder = "checkpoints";
 
     /// <summary>
-    /// Runs (or resumes) a `bon-finetune` run from <paramref name="baseCheckpointPath"/> (a "gpt" checkpoint) synchronously.
+    /// Runs (or resumes) a `bon-finetune` run from <paramref name="baseCheckpointPath"/> (any causal LM checkpoint: trained GPT, imported LLaMA or GPT-2) synchronously.
     /// Throws <see cref="ValidationException"/> for an invalid config, <see cref="OperationCanceledException"/> when the
     /// reporter's token fires (checked between steps).
     /// </summary>
@@ -225,14 +226,14 @@ public static class BonFineTune
         // TRY NOT TO MODIFY: seeding. Every random choice is a function of (Seed, step); see StepSeed.
         TorchRuntime.Seed(config.Seed);
 
-        var (policy, baseMeta) = Checkpoint.LoadGpt(baseCheckpointPath, device);
-        var (reference, _) = Checkpoint.LoadGpt(baseCheckpointPath, device); // frozen start model for the KL
+        var (policy, baseMeta) = LoadPolicy(baseCheckpointPath, device);
+        var (reference, _) = LoadPolicy(baseCheckpointPath, device); // frozen start model for the KL
         reference.eval();
         foreach (var p in reference.parameters()) p.requires_grad_(false);
         var tokenizer = TokenizerRegistry.Resolve(baseMeta.Tokenizer);
         using var verifier = MakeVerifier(config, device);
         var optimizer = MakeOptimizer(policy, config);
-        CheckpointMetadata Metadata(long step) => new(Gpt.Architecture, policy.Config.ToJson(), tokenizer.Name, step, configJson);
+        CheckpointMetadata Metadata(long step) => new(baseMeta.Architecture, baseMeta.ModelConfigJson, tokenizer.Name, step, configJson);
 
         var train = MiniMath.Generate("train", config.TrainProblems, config.Levels, config.Seed);
         var validation = MiniMath.Generate("validation", config.ValidationProblems, config.Levels, config.Seed);
@@ -245,7 +246,7 @@ public static class BonFineTune
             startStep = resume.Step;
             reporter.Log($"resumed from {resume.Path} at step {startStep}");
         }
-        reporter.Log($"policy: {policy.ParameterCount:N0} parameters from {baseCheckpointPath}; {train.Count} train / {validation.Count} validation problems, levels [{string.Join(",", config.Levels)}]");
+        reporter.Log($"policy: {ParameterCount(policy):N0} parameters ({baseMeta.Architecture}) from {baseCheckpointPath}; {train.Count} train / {validation.Count} validation problems, levels [{string.Join(",", config.Levels)}]");
 
         var csvPath = Path.Combine(runDir, "weights_vs_failure.csv");
         if (startStep == 0 || !File.Exists(csvPath)) File.WriteAllText(csvPath, "step,prompt_id,level,failure_rate,weight_sum,weight_abs_sum\n");
@@ -287,7 +288,7 @@ public static class BonFineTune
     /// sample, check, score, weight, and minimise the weighted negative log-likelihood (+ β·KL). Returns the step's
     /// statistics and the weight-vs-failure CSV rows.
     /// </summary>
-    public static (BonStepStats Stats, List<string> CsvRows) TrainStep(Gpt policy, Gpt reference, AdamW optimizer, ITokenizer tokenizer,
+    public static (BonStepStats Stats, List<string> CsvRows) TrainStep(Module<Tensor, Tensor> policy, Module<Tensor, Tensor> reference, AdamW optimizer, ITokenizer tokenizer,
         IVerifier verifier, IReadOnlyList<MathProblem> prompts, BonFineTuneConfig config, long step)
     {
         var method = config.MethodKind;
@@ -300,7 +301,7 @@ public static class BonFineTune
         policy.eval();
         var promptTokens = prompts.Select(p => (int[])[bos, .. tokenizer.Encode(MiniMath.Prompt(p))]).ToArray();
         var rowsPrompts = promptTokens.SelectMany(t => Enumerable.Repeat(t, n)).ToList();
-        var sampler = new Sampler(policy, tokenizer);
+        var sampler = new Sampler(Lm(policy), tokenizer);
         var samples = sampler.Sample(rowsPrompts, new SamplingOptions
         {
             Temperature = config.Temperature, MaxNewTokens = config.MaxNewTokens, StopTokenIds = [eos], Seed = StepSeed(config.Seed, step, 2),
@@ -353,7 +354,9 @@ public static class BonFineTune
         }
 
         // 4. One weighted log-likelihood step (+ KL to the start model on the sampled responses).
-        var (loss, kl, gradNorm) = WeightedStep(policy, reference, optimizer, sequences, weights, isSample, prompts.Count, config.KlCoefficient, config.GradClip);
+        bool measureKl = step == 0 || (step + 1) % KlLogEvery == 0 || step + 1 == config.Steps;
+        var (loss, kl, gradNorm) = WeightedStep(policy, reference, optimizer, sequences, weights, isSample, prompts.Count, config.KlCoefficient,
+            config.GradClip, measureKl);
         if (!double.IsFinite(loss)) throw new InvalidOperationException($"training diverged at step {step + 1}: loss is {loss} (try a lower LearningRate or a WeightClip).");
 
         int count = prompts.Count * n;
@@ -384,37 +387,66 @@ public static class BonFineTune
 
     /// <summary>
     /// One optimizer step on L = −(1/promptCount) Σ_j a_j log π(y_j | x) + β · mean over sampled responses of KL_seq(π ‖ π_ref).
-    /// Returns the loss, the mean KL (always measured) and the gradient norm before clipping. When every weight is 0 and
-    /// β = 0 the optimizer does not step (nothing to learn; AdamW's momentum alone would still move the model).
+    /// Returns the loss, the mean KL over the sampled responses (NaN when not measured) and the gradient norm before clipping.
+    /// When every weight is 0 and β = 0 the optimizer does not step (nothing to learn; AdamW's momentum alone would still
+    /// move the model). With β = 0, sequences whose weight is 0 carry no gradient and are left out of the forward/backward
+    /// (the same update, much less work: sft's samples, failed prompts); the KL is then measured separately, without
+    /// gradient, only when <paramref name="measureKl"/> is set.
     /// </summary>
-    public static (double Loss, double Kl, double GradNorm) WeightedStep(Gpt policy, Gpt reference, AdamW optimizer,
+    public static (double Loss, double Kl, double GradNorm) WeightedStep(Module<Tensor, Tensor> policy, Module<Tensor, Tensor> reference, AdamW optimizer,
         IReadOnlyList<PromptCompletion> sequences, IReadOnlyList<double> weights, IReadOnlyList<bool> isSample, int promptCount,
-        double klCoefficient, double gradClip)
+        double klCoefficient, double gradClip, bool measureKl = true)
     {
         if (weights.Count != sequences.Count || isSample.Count != sequences.Count)
             throw new ArgumentException($"{sequences.Count} sequences but {weights.Count} weights and {isSample.Count} sample flags.");
         policy.train();
         using var scope = NewDisposeScope();
         optimizer.zero_grad();
-        var batch = SequenceLikelihood.Collate(sequences, policy.Device);
-        var logProbs = SequenceLikelihood.CompletionLogProbs(policy, batch, out var logits);   // (S,)
-        var a = tensor(weights.Select(w => (float)w).ToArray()).to(policy.Device);            // (S,)
-        var objective = -(a * logProbs).sum() / promptCount;
-        Tensor referenceLogits;
-        using (no_grad()) referenceLogits = reference.forward(batch.Input);                    // (S, T, V)
-        var klPerSequence = SequenceLikelihood.CompletionKl(logits, referenceLogits, batch.CompletionMask); // (S,)
-        var sampleMask = tensor(isSample.ToArray()).to(policy.Device);
-        var klMean = isSample.Any(x => x) ? klPerSequence.masked_select(sampleMask).mean() : zeros(1).sum();
-        var total = klCoefficient > 0 ? objective + klCoefficient * klMean : objective;
-        total.backward();
-        double gradNorm = gradClip > 0 ? nn.utils.clip_grad_norm_(policy.parameters(), gradClip) : GradNorm(policy);
+        bool penalised = klCoefficient > 0;
+        double klMeasured = double.NaN;
+        if (!penalised && measureKl && isSample.Any(x => x))
+            klMeasured = MeanCompletionKl(policy, reference, sequences.Where((_, i) => isSample[i]).ToList());
         // No signal (every weight 0 and no KL term, e.g. RL on prompts where all n samples failed): the loss is constant,
         // so skip the update. Otherwise AdamW would keep moving the model on stale momentum, and its normalised steps
         // do not shrink with the (zero) gradient; that drift collapsed sparse-reward RL runs here.
-        bool hasSignal = klCoefficient > 0 || weights.Any(w => w != 0);
-        if (hasSignal) optimizer.step();
-        return (total.item<float>(), klMean.item<float>(), gradNorm);
+        if (!penalised && weights.All(w => w == 0)) return (0.0, klMeasured, 0.0);
+
+        var used = Enumerable.Range(0, sequences.Count).Where(i => penalised || weights[i] != 0).ToList();
+        var device = Lm(policy).Device;
+        var batch = SequenceLikelihood.Collate(used.Select(i => sequences[i]).ToList(), device);
+        var logProbs = SequenceLikelihood.CompletionLogProbs(policy, batch, out var logits);   // (S,)
+        var a = tensor(used.Select(i => (float)weights[i]).ToArray()).to(device);             // (S,)
+        var objective = -(a * logProbs).sum() / promptCount;
+        var total = objective;
+        if (penalised)
+        {
+            Tensor referenceLogits;
+            using (no_grad()) referenceLogits = reference.forward(batch.Input);                // (S, T, V)
+            var klPerSequence = SequenceLikelihood.CompletionKl(logits, referenceLogits, batch.CompletionMask); // (S,)
+            var sampleMask = tensor(used.Select(i => isSample[i]).ToArray()).to(device);
+            var klMean = isSample.Any(x => x) ? klPerSequence.masked_select(sampleMask).mean() : zeros(1).sum();
+            total = objective + klCoefficient * klMean;
+            klMeasured = klMean.item<float>();
+        }
+        total.backward();
+        double gradNorm = gradClip > 0 ? nn.utils.clip_grad_norm_(policy.parameters(), gradClip) : GradNorm(policy);
+        optimizer.step();
+        return (total.item<float>(), klMeasured, gradNorm);
     }
+
+    /// <summary>Mean KL_seq(π ‖ π_ref) over <paramref name="sequences"/>' completions, without gradient.</summary>
+    private static double MeanCompletionKl(Module<Tensor, Tensor> policy, Module<Tensor, Tensor> reference, IReadOnlyList<PromptCompletion> sequences)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var batch = SequenceLikelihood.Collate(sequences, Lm(policy).Device);
+        var kl = SequenceLikelihood.CompletionKl(policy.forward(batch.Input), reference.forward(batch.Input), batch.CompletionMask); // (S,)
+        return kl.mean().item<float>();
+    }
+
+    /// <summary>With β = 0 the KL to the start model is only logged (two extra forward passes): every this many steps,
+    /// and at the first and last step.</summary>
+    public const int KlLogEvery = 10;
 
     private static void Report(IRunReporter reporter, long step, double lr, BonStepStats s, double seconds)
     {
@@ -423,7 +455,7 @@ public static class BonFineTune
         reporter.Metric("train/grad_norm", step, s.GradNorm);
         reporter.Metric("train/mean_reward", step, s.MeanReward);
         reporter.Metric("train/mean_score", step, s.MeanScore);
-        reporter.Metric("train/kl", step, s.Kl);
+        if (double.IsFinite(s.Kl)) reporter.Metric("train/kl", step, s.Kl);
         var w = s.SampleWeights;
         reporter.Metric("weights/mean", step, w.Average());
         reporter.Metric("weights/abs_mean", step, w.Average(Math.Abs));
@@ -454,7 +486,7 @@ public static class BonFineTune
     /// <see cref="BonFineTuneConfig.ValidationSamples"/> samples each, at the training temperature, with a fixed seed
     /// per prompt (the same random numbers at every validation, so curves move only because the model does).
     /// </summary>
-    public static IReadOnlyDictionary<string, double> Validate(Gpt policy, ITokenizer tokenizer, IVerifier verifier,
+    public static IReadOnlyDictionary<string, double> Validate(Module<Tensor, Tensor> policy, ITokenizer tokenizer, IVerifier verifier,
         IReadOnlyList<MathProblem> problems, BonFineTuneConfig config, long step, IRunReporter reporter)
     {
         policy.eval();
@@ -463,7 +495,7 @@ public static class BonFineTune
         var passSums = new double[ks.Length];
         var bonSums = new double[ks.Length];
         double rewardSum = 0, distinctSum = 0;
-        var sampler = new Sampler(policy, tokenizer);
+        var sampler = new Sampler(Lm(policy), tokenizer);
         foreach (var (problem, index) in problems.Select((p, i) => (p, i)))
         {
             reporter.CancellationToken.ThrowIfCancellationRequested();
@@ -556,7 +588,7 @@ public static class BonFineTune
     }
 
     /// <summary>AdamW with weight decay on matrices/embeddings only.</summary>
-    public static AdamW MakeOptimizer(Gpt model, BonFineTuneConfig c)
+    public static AdamW MakeOptimizer(Module<Tensor, Tensor> model, BonFineTuneConfig c)
     {
         var decay = model.parameters().Where(p => p.dim() >= 2).ToList();
         var noDecay = model.parameters().Where(p => p.dim() < 2).ToList();
@@ -582,7 +614,23 @@ public static class BonFineTune
         public void Dispose() { }
     }
 
-    private static double GradNorm(Gpt model)
+    /// <summary>Loads a causal language model of any registered architecture (a trained GPT, an imported LLaMA or GPT-2)
+    /// as a trainable module; reward models and other non-LM checkpoints are refused.</summary>
+    public static (Module<Tensor, Tensor> Model, CheckpointMetadata Metadata) LoadPolicy(string path, Device device)
+    {
+        var (model, meta) = Checkpoint.Load(path, device);
+        if (model is Module<Tensor, Tensor> lm and ICausalLM) return (lm, meta);
+        model.Dispose();
+        throw new InvalidDataException($"{path}: architecture '{meta.Architecture}' is not a causal language model (a policy must be one).");
+    }
+
+    /// <summary>The model as the sampler drives it (every architecture BonFineTune trains implements it).</summary>
+    private static ICausalLM Lm(Module<Tensor, Tensor> model) =>
+        model as ICausalLM ?? throw new ArgumentException($"{model.GetType().Name} is not a causal language model.", nameof(model));
+
+    private static long ParameterCount(Module<Tensor, Tensor> model) => model.parameters().Sum(p => p.numel());
+
+    private static double GradNorm(Module<Tensor, Tensor> model)
     {
         double sum = 0;
         foreach (var p in model.parameters()) if (p.grad is { } g) sum += g.pow(2).sum().item<float>();
@@ -591,7 +639,7 @@ public static class BonFineTune
 
     private static string OptimizerPath(string checkpointPath) => Path.ChangeExtension(checkpointPath, ".optim");
 
-    private static string SaveCheckpoint(string dir, Gpt model, AdamW optimizer, CheckpointMetadata meta, IRunReporter reporter, bool isFinal)
+    private static string SaveCheckpoint(string dir, Module<Tensor, Tensor> model, AdamW optimizer, CheckpointMetadata meta, IRunReporter reporter, bool isFinal)
     {
         var path = Path.Combine(dir, $"step-{meta.Step:D7}.safetensors");
         // Optimizer first, model last (atomically): a model file always has its optimizer state next to it.
@@ -600,7 +648,7 @@ public static class BonFineTune
         File.Move(optimPath + ".tmp", optimPath, overwrite: true);
         Checkpoint.Save(path + ".tmp", model, meta);
         File.Move(path + ".tmp", path, overwrite: true);
-        reporter.Checkpoint(new CheckpointInfo(path, meta.Step, meta.Architecture, meta.Tokenizer, model.ParameterCount, isFinal));
+        reporter.Checkpoint(new CheckpointInfo(path, meta.Step, meta.Architecture, meta.Tokenizer, ParameterCount(model), isFinal));
         return path;
     }
 

@@ -49,7 +49,11 @@ public static class BonWeights
             for (int j = 0, o = 0; j < n; j++) if (j != i) others[o++] = j;
             double g = ExpectedRewardOfMaxWith(i, others, selection, reward, nPrime - 1);
             double b = ExpectedRewardOfMax(others, selection, reward, nPrime);
-            weights[i] = nPrime * (g - b) / n;
+            // g and b are sums of probabilities times rewards: when they are equal in exact arithmetic (every sample equally
+            // good, e.g. all correct) rounding leaves ~1e-17, which would count as a training signal and let AdamW step
+            // on stale momentum. Differences this small are zero.
+            double d = g - b;
+            weights[i] = Math.Abs(d) < 1e-12 ? 0.0 : nPrime * d / n;
         }
         return weights;
     }

@@ -53,7 +53,7 @@ public static class SequenceLikelihood
         nn.functional.log_softmax(logits.to_type(ScalarType.Float32), -1).gather(2, target.unsqueeze(2)).squeeze(2);
 
     /// <summary>(B,) log π(completion | prompt): the sum of the completion's token log-probs (differentiable).</summary>
-    public static Tensor CompletionLogProbs(Gpt model, LikelihoodBatch batch, out Tensor logits)
+    public static Tensor CompletionLogProbs(torch.nn.Module<Tensor, Tensor> model, LikelihoodBatch batch, out Tensor logits)
     {
         logits = model.forward(batch.Input);                                    // (B, T, V)
         return (TokenLogProbs(logits, batch.Target) * batch.CompletionMask).sum(1); // (B,)

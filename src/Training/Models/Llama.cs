@@ -308,7 +308,10 @@ public sealed class Llama : Module<Tensor, Tensor>, ICausalLM
         base.Dispose(disposing);
     }
 
-    public Tensor Forward(Tensor tokens, Tensor positions, Tensor? keyMask = null, KvCache? cache = null)
+    public Tensor Forward(Tensor tokens, Tensor positions, Tensor? keyMask = null, KvCache? cache = null) =>
+        Run(tokens, positions, keyMask, cache, hiddenOnly: false);
+
+    private Tensor Run(Tensor tokens, Tensor positions, Tensor? keyMask, KvCache? cache, bool hiddenOnly)
     {
         using var scope = NewDisposeScope();
         long B = tokens.shape[0], T = tokens.shape[1];
@@ -329,7 +332,17 @@ public sealed class Llama : Module<Tensor, Tensor>, ICausalLM
         var x = tok_embeddings.forward(tokens);                                        // (B, T, C)
         for (int i = 0; i < Config.Layers; i++) x = layers[i].Forward(x, cos, sin, allowed, cache, i);
         x = norm.forward(x);
+        if (hiddenOnly) return x.MoveToOuterDisposeScope();                            // (B, T, C)
         var logits = output is null ? functional.linear(x, tok_embeddings.weight!) : output.forward(x);  // (B, T, V)
         return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Final hidden states (after the last RMSNorm) of tokens at positions 0..T-1, causal attention: (B, T, C).
+    /// For heads other than the language-model head (e.g. the reward model's scalar head).</summary>
+    public Tensor HiddenStates(Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        var positions = arange(tokens.shape[1], dtype: ScalarType.Int64, device: tokens.device).unsqueeze(0).expand(tokens.shape[0], -1);
+        return Run(tokens, positions, null, null, hiddenOnly: true).MoveToOuterDisposeScope();
     }
 }

@@ -2,6 +2,7 @@
 //   gsm8k: {"question", "answer"}                  answer = worked solution ending "#### N"
 //   math:  {"problem", "solution", "answer"?, "level"?, "subject"?, "unique_id"?}  answer = last \boxed{} if absent
 //   qa:    {"question", "answers": [..]} (or "answer": "..."), optional "id"/"question_id"
+//   humaneval: {"task_id", "prompt", "canonical_solution", "test", "entry_point"}  checked by running code (HumanEval.cs)
 // Any malformed line rejects the whole file (JsonlFormatException with its line number); nothing is half-imported.
 using System.Security.Cryptography;
 using System.Text;
@@ -19,7 +20,7 @@ public sealed record DatasetItem(string Id, string Format, string Prompt, string
 
 public static class DatasetImport
 {
-    public static IReadOnlyList<string> Formats { get; } = ["gsm8k", "math", "qa"];
+    public static IReadOnlyList<string> Formats { get; } = ["gsm8k", "math", "qa", HumanEval.Format];
 
     public static List<DatasetItem> Read(TextReader reader, string format)
     {
@@ -28,7 +29,8 @@ public static class DatasetImport
             "gsm8k" => ParseGsm8k,
             "math" => ParseMath,
             "qa" => ParseQa,
-            _ => throw new ArgumentException($"unknown data set format '{format}'; expected gsm8k, math or qa", nameof(format)),
+            HumanEval.Format => HumanEval.Parse,
+            _ => throw new ArgumentException($"unknown data set format '{format}'; expected gsm8k, math, qa or humaneval", nameof(format)),
         };
         var items = Jsonl.ReadAll(reader, (o, line) => (Line: line, Item: parse(o, line)));
         var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);

@@ -62,13 +62,15 @@ public sealed class CharTokenizer : ITokenizer
         char.IsControl(c) || char.IsWhiteSpace(c) ? $"U+{(int)c:X4}" : $"'{c}' (U+{(int)c:X4})";
 }
 
-/// <summary>Resolves a tokenizer name stored in a checkpoint to an instance.</summary>
+/// <summary>Resolves a tokenizer name stored in a checkpoint to an instance. Fixed names ("char:ascii", "gpt2") map to
+/// factories; names with a registered prefix (e.g. "llama2c-sha256:…" of imported models) go to that prefix's resolver.</summary>
 public static class TokenizerRegistry
 {
     private static readonly Dictionary<string, Func<ITokenizer>> Factories = new(StringComparer.Ordinal)
     {
         ["char:ascii"] = () => CharTokenizer.Instance,
     };
+    private static readonly Dictionary<string, Func<string, ITokenizer>> PrefixResolvers = new(StringComparer.Ordinal);
 
     /// <summary>Registers another tokenizer (e.g. "gpt2") so checkpoints naming it can be loaded.</summary>
     public static void Register(string name, Func<ITokenizer> factory)
@@ -76,11 +78,24 @@ public static class TokenizerRegistry
         lock (Factories) Factories[name] = factory;
     }
 
+    /// <summary>Resolves every name starting with <paramref name="prefix"/> (the resolver gets the whole name).</summary>
+    public static void RegisterPrefix(string prefix, Func<string, ITokenizer> resolve)
+    {
+        lock (Factories) PrefixResolvers[prefix] = resolve;
+    }
+
     public static ITokenizer Resolve(string name)
     {
+        Func<ITokenizer>? factory;
+        Func<string, ITokenizer>? byPrefix = null;
         lock (Factories)
-            return Factories.TryGetValue(name, out var f)
-                ? f()
-                : throw new ArgumentException($"unknown tokenizer '{name}'; known: {string.Join(", ", Factories.Keys)}.");
+        {
+            if (!Factories.TryGetValue(name, out factory))
+                byPrefix = PrefixResolvers.Where(p => name.StartsWith(p.Key, StringComparison.Ordinal)).Select(p => p.Value).FirstOrDefault();
+            if (factory is null && byPrefix is null)
+                throw new ArgumentException($"unknown tokenizer '{name}'; known: {string.Join(", ", Factories.Keys.Concat(PrefixResolvers.Keys.Select(k => k + "…")))}.");
+        }
+        // outside the lock: a prefix resolver may read a file
+        return factory is not null ? factory() : byPrefix!(name);
     }
 }

@@ -56,6 +56,45 @@ public sealed class Llama2cTokenizer : ITokenizer
         return new Llama2cTokenizer(pieces, scores, maxTokenLength, $"llama2c:{Path.GetFileNameWithoutExtension(path)}");
     }
 
+    /// <summary>The tokenizer in the llama2.c file format (max_token_length, then score, length, bytes per token).</summary>
+    public byte[] ToFileBytes()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream))
+        {
+            writer.Write(MaxTokenLength);
+            for (int i = 0; i < _pieces.Length; i++)
+            {
+                writer.Write(_scores[i]);
+                writer.Write(_pieces[i].Length);
+                writer.Write(_pieces[i]);
+            }
+        }
+        return stream.ToArray();
+    }
+
+    /// <summary>Reads a whole llama2.c tokenizer file from memory: the vocabulary is every entry up to the end
+    /// (used for files BonStudio wrote itself, whose size was checked against the model on import).</summary>
+    public static Llama2cTokenizer FromFileBytes(byte[] data, string name, string where)
+    {
+        if (data.Length < 4) throw new InvalidDataException($"llama2.c tokenizer '{where}': {data.Length} bytes is too short.");
+        var pieces = new List<byte[]>();
+        var scores = new List<float>();
+        int at = 4, maxTokenLength = BitConverter.ToInt32(data, 0);
+        while (at < data.Length)
+        {
+            if (at + 8 > data.Length) throw new InvalidDataException($"llama2.c tokenizer '{where}': truncated entry at byte {at}.");
+            float score = BitConverter.ToSingle(data, at);
+            int len = BitConverter.ToInt32(data, at + 4);
+            if (len < 0 || at + 8L + len > data.Length)
+                throw new InvalidDataException($"llama2.c tokenizer '{where}': token {pieces.Count} at byte {at} has an invalid length {len}.");
+            scores.Add(score);
+            pieces.Add(data[(at + 8)..(at + 8 + len)]);
+            at += 8 + len;
+        }
+        return new Llama2cTokenizer(pieces, scores, maxTokenLength, name);
+    }
+
     public byte[] Piece(int id) => _pieces[id];
     public float Score(int id) => _scores[id];
 

@@ -101,7 +101,7 @@ public sealed partial class CodeVerifier(CodeVerifierConfig? config = null)
         {
             var result = Verify(task, completion);
             return (result.Summary, result.Passed);
-        });
+        }) { CheckReturnsVerdict = true };
 
     /// <summary>Maps a sandbox run to a verdict. Exposed for tests.</summary>
     public static (CodeVerdict Verdict, string Reason) Classify(SandboxResult run, SandboxLimits limits)

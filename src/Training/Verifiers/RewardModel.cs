@@ -1,11 +1,12 @@
-// The learned verifier (methods.md §2.4, issue #3 item 2): the GPT backbone with a scalar head, trained on
+// The learned verifier (methods.md §2.4, issue #3 item 2): a GPT or LLaMA backbone with a scalar head, trained on
 // (prompt, response, verdict) triples from a model's own samples (the sample sets of a bon-eval), with binary
 // cross-entropy per sample ("bce"), a Bradley–Terry loss over (correct, wrong) pairs of the SAME prompt ("pairwise":
 // what Best-of-N reranking needs, since BoN only compares samples of one prompt), or both ("bce+pairwise").
 // Input: BOS + prompt + response + EOS; the head reads the final hidden state at the EOS, which has seen everything.
-// The backbone starts from a base "gpt" checkpoint; the head starts at zero (every score 0.5 before training).
+// The backbone starts from a base language-model checkpoint; the head starts at zero (every score 0.5 before training).
 // One file: model, config, run (data split by prompt, AdamW loop, held-out AUROC/accuracy, checkpoint).
-// Checkpoint architecture "gpt-rm": tensors "backbone.*" (the GPT) and "head.*" (the scalar head).
+// Checkpoint architecture "gpt-rm" (GPT backbone) or "llama-rm" (LLaMA backbone, e.g. an imported model): tensors
+// "backbone.*" and "head.*" (the scalar head).
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
@@ -22,28 +23,58 @@ using static TorchSharp.torch.nn;
 
 namespace BonStudio.Training.Verifiers;
 
-/// <summary>GPT backbone + linear scalar head. <see cref="forward"/> returns one logit of P(correct) per sequence.</summary>
+/// <summary>Language-model backbone (GPT, or LLaMA for imported models) + linear scalar head. <see cref="forward"/>
+/// returns one logit of P(correct) per sequence.</summary>
 public sealed class RewardModel : Module<Tensor, Tensor, Tensor>
 {
+    /// <summary>Architecture of a reward model on a GPT backbone.</summary>
     public const string Architecture = "gpt-rm";
+    /// <summary>Architecture of a reward model on a LLaMA backbone.</summary>
+    public const string LlamaArchitecture = "llama-rm";
 
-    private readonly Gpt backbone;
+    private readonly Module<Tensor, Tensor> backbone;
     private readonly Linear head;
+    private readonly Func<Tensor, Tensor> hiddenStates;
 
-    public GptConfig Config => backbone.Config;
-    public Device Device => backbone.Device;
+    /// <summary>"gpt-rm" or "llama-rm".</summary>
+    public string ArchitectureName { get; }
+    /// <summary>The backbone's config as JSON (what the checkpoint stores).</summary>
+    public string BackboneConfigJson { get; }
+    public int ContextLength => ((ICausalLM)backbone).ContextLength;
+    public Device Device => ((ICausalLM)backbone).Device;
     public long ParameterCount => parameters().Sum(p => p.numel());
 
-    static RewardModel() => Checkpoint.RegisterArchitecture(Architecture,
-        (meta, device) => new RewardModel(new Gpt(GptConfig.FromJson(meta.ModelConfigJson))).to(device));
+    static RewardModel()
+    {
+        Checkpoint.RegisterArchitecture(Architecture,
+            (meta, device) => new RewardModel(new Gpt(GptConfig.FromJson(meta.ModelConfigJson))).to(device));
+        Checkpoint.RegisterArchitecture(LlamaArchitecture,
+            (meta, device) => new RewardModel(new Models.Llama(LlamaConfig.FromJson(meta.ModelConfigJson))).to(device));
+    }
 
-    /// <summary>Makes sure <see cref="Checkpoint.Load"/> knows "gpt-rm" (runs the static constructor).</summary>
+    /// <summary>Makes sure <see cref="Checkpoint.Load"/> knows "gpt-rm" and "llama-rm" (runs the static constructor).</summary>
     public static void EnsureRegistered() { }
 
-    public RewardModel(Gpt backbone) : base(nameof(RewardModel))
+    public RewardModel(Gpt backbone) : this(backbone, backbone.Config.EmbeddingDim, backbone.HiddenStates, Architecture, backbone.Config.ToJson()) { }
+
+    public RewardModel(Models.Llama backbone) : this(backbone, backbone.Config.Dim, backbone.HiddenStates, LlamaArchitecture, backbone.Config.ToJson()) { }
+
+    /// <summary>A reward model on whichever language model a checkpoint holds (GPT or LLaMA).</summary>
+    public static RewardModel For(nn.Module backbone, string where) => backbone switch
+    {
+        Gpt gpt => new RewardModel(gpt),
+        Models.Llama llama => new RewardModel(llama),
+        _ => throw new InvalidDataException($"{where}: a reward model needs a GPT or LLaMA language model as its backbone, not {backbone.GetType().Name}."),
+    };
+
+    private RewardModel(Module<Tensor, Tensor> backbone, int hiddenSize, Func<Tensor, Tensor> hiddenStates, string architecture, string configJson)
+        : base(nameof(RewardModel))
     {
         this.backbone = backbone;
-        head = Linear(backbone.Config.EmbeddingDim, 1);
+        this.hiddenStates = hiddenStates;
+        ArchitectureName = architecture;
+        BackboneConfigJson = configJson;
+        head = Linear(hiddenSize, 1);
         using (no_grad()) { init.zeros_(head.weight!); init.zeros_(head.bias!); }
         RegisterComponents();
     }
@@ -54,7 +85,7 @@ public sealed class RewardModel : Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor tokens, Tensor lastIndex)
     {
         using var scope = NewDisposeScope();
-        var hidden = backbone.HiddenStates(tokens);                                      // (B, T, C)
+        var hidden = hiddenStates(tokens);                                               // (B, T, C)
         var index = lastIndex.view(-1, 1, 1).expand(-1, 1, hidden.shape[2]);             // (B, 1, C)
         var last = hidden.gather(1, index).squeeze(1);                                   // (B, C)
         return head.call(last).squeeze(1).MoveToOuterDisposeScope();                    // (B,)
@@ -93,7 +124,7 @@ public sealed record RewardExample(string PromptKey, string Prompt, string Respo
 /// <summary>Hyperparameters of the `verifier` run kind. The attributes drive the web form, API validation and `run`.</summary>
 public sealed record RewardModelConfig : IRunConfig, IValidatableObject
 {
-    /// <summary>The "gpt" checkpoint whose backbone initialises the reward model (usually the policy's base model).</summary>
+    /// <summary>The GPT or LLaMA checkpoint whose backbone initialises the reward model (usually the policy's base model).</summary>
     [Required, MaxLength(4096), Description("Path of the base GPT checkpoint whose transformer initialises the reward model.")]
     public string BaseCheckpoint { get; init; } = "";
     /// <summary>Share of prompts held out for AUROC/accuracy (split by prompt).</summary>
@@ -201,9 +232,9 @@ public static class RewardModelRun
             throw new ArgumentException($"objective {config.Objective}: no train prompt has both a correct and a wrong sample, so there are no pairs.", nameof(trainingData));
         if (usePairs) reporter.Log($"pairwise: {mixedPrompts.Count} train prompts with both correct and wrong samples");
 
-        var (baseModel, meta) = Checkpoint.LoadGpt(config.BaseCheckpoint, device);
+        var (baseModel, meta) = Checkpoint.Load(config.BaseCheckpoint, device);
         var tokenizer = TokenizerRegistry.Resolve(meta.Tokenizer);
-        using var model = new RewardModel(baseModel).to(device);
+        using var model = RewardModel.For(baseModel, config.BaseCheckpoint).to(device);
         var decay = model.parameters().Where(p => p.dim() >= 2).ToList();
         var noDecay = model.parameters().Where(p => p.dim() < 2).ToList();
         using var optimizer = optim.AdamW([
@@ -236,7 +267,7 @@ public static class RewardModelRun
                         return (Good: g.Correct[rng.Next(g.Correct.Count)], Bad: g.Wrong[rng.Next(g.Wrong.Count)]);
                     }).ToList();
                     var batch = pairs.Select(p => p.Good).Concat(pairs.Select(p => p.Bad)).ToList();
-                    var (tokens, last) = RewardModel.Encode(tokenizer, batch.Select(e => (e.Prompt, e.Response)).ToList(), model.Config.ContextLength, device);
+                    var (tokens, last) = RewardModel.Encode(tokenizer, batch.Select(e => (e.Prompt, e.Response)).ToList(), model.ContextLength, device);
                     var logits = model.call(tokens, last);                                              // (2P,)
                     loss = RewardModelRun.PairwiseLoss(logits[..pairCount], logits[pairCount..]);
                     if (useBce)
@@ -249,7 +280,7 @@ public static class RewardModelRun
                 else
                 {
                     var batch = Enumerable.Range(0, config.BatchSize).Select(_ => train[rng.Next(train.Count)]).ToList();
-                    var (tokens, last) = RewardModel.Encode(tokenizer, batch.Select(e => (e.Prompt, e.Response)).ToList(), model.Config.ContextLength, device);
+                    var (tokens, last) = RewardModel.Encode(tokenizer, batch.Select(e => (e.Prompt, e.Response)).ToList(), model.ContextLength, device);
                     var labels = tensor(batch.Select(e => e.Correct ? 1f : 0f).ToArray()).to(device);
                     var logits = model.call(tokens, last);                                              // (B,)
                     loss = functional.binary_cross_entropy_with_logits(logits, labels,
@@ -283,9 +314,9 @@ public static class RewardModelRun
         }
 
         var path = Path.Combine(Path.GetFullPath(runDirectory), "reward-model.safetensors");
-        Checkpoint.Save(path + ".tmp", model, new CheckpointMetadata(RewardModel.Architecture, model.Config.ToJson(), tokenizer.Name, config.Steps, configJson));
+        Checkpoint.Save(path + ".tmp", model, new CheckpointMetadata(model.ArchitectureName, model.BackboneConfigJson, tokenizer.Name, config.Steps, configJson));
         File.Move(path + ".tmp", path, overwrite: true);
-        reporter.Checkpoint(new CheckpointInfo(path, config.Steps, RewardModel.Architecture, tokenizer.Name, model.ParameterCount, IsFinal: true));
+        reporter.Checkpoint(new CheckpointInfo(path, config.Steps, model.ArchitectureName, tokenizer.Name, model.ParameterCount, IsFinal: true));
         reporter.Log($"trained in {clock.Elapsed.TotalSeconds:F0} s; checkpoint {path}");
         reporter.Progress(1, "done");
         return new RewardModelResult(path, held.Auroc, held.Accuracy, lastLoss, train.Count, heldOut.Count,
@@ -333,7 +364,7 @@ public static class RewardModelRun
             ct.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var chunk = items.Skip(i).Take(batchSize).ToList();
-            var (tokens, last) = RewardModel.Encode(tokenizer, chunk, model.Config.ContextLength, model.Device);
+            var (tokens, last) = RewardModel.Encode(tokenizer, chunk, model.ContextLength, model.Device);
             var logits = model.call(tokens, last).cpu().data<float>().ToArray();
             // Logistic in double: distinct logits stay distinct scores (no float saturation ties near 0 and 1).
             for (int j = 0; j < logits.Length; j++) result[i + j] = 1.0 / (1.0 + Math.Exp(-(double)logits[j]));

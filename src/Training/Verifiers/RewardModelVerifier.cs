@@ -32,7 +32,7 @@ public sealed class RewardModelVerifier : IDisposableVerifier
         RewardModel.EnsureRegistered();
         var (module, meta) = Checkpoint.Load(checkpointPath, device);
         if (module is not RewardModel model)
-            throw new InvalidDataException($"{checkpointPath}: architecture is '{meta.Architecture}', not '{RewardModel.Architecture}' (a reward model).");
+            throw new InvalidDataException($"{checkpointPath}: architecture is '{meta.Architecture}', not '{RewardModel.Architecture}' or '{RewardModel.LlamaArchitecture}' (a reward model).");
         var name = id is null ? $"reward-model({Path.GetFileName(checkpointPath)})" : $"reward-model#{id}";
         return new RewardModelVerifier(model, TokenizerRegistry.Resolve(meta.Tokenizer), name, batchSize);
     }

@@ -17,7 +17,7 @@ public static class ImportsApi
         api.MapPost("/samples", ImportSamples).WithName("ImportSamples").DisableAntiforgery()
             .WithSummary("Import samples JSONL {prompt_id, prompt, response, answer, correct, score, [model], [temperature]} as an evaluation.");
         api.MapPost("/datasets", ImportDataset).WithName("ImportDataset").DisableAntiforgery()
-            .WithSummary("Import a data set JSONL (format = gsm8k | math | qa) as Dataset + Problems.");
+            .WithSummary("Import a data set JSONL (format = gsm8k | math | qa | humaneval) as Dataset + Problems.");
         return app;
     }
 
@@ -38,7 +38,7 @@ public static class ImportsApi
         HttpContext http, [FromServices] EvaluationImports imports, [FromServices] IOptions<EvaluationOptions> options, CancellationToken ct,
         string? format = null, string? name = null)
     {
-        if (string.IsNullOrWhiteSpace(format)) return Bad("format: required (gsm8k, math or qa)");
+        if (string.IsNullOrWhiteSpace(format)) return Bad("format: required (gsm8k, math, qa or humaneval)");
         if (string.IsNullOrWhiteSpace(name)) return Bad("name: required");
         var (text, fileName, problem) = await ReadUploadAsync(http, options.Value.MaxUploadBytes, ct);
         if (problem is not null) return problem;

@@ -1,6 +1,7 @@
 // REST API of runs: create (validated exactly like the form and `run`), list, get, cancel, metrics, log, kinds.
 using BonStudio.Data.Entities;
 using BonStudio.Web.Services;
+using BonStudio.Web.RunKinds;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -12,6 +13,8 @@ public static class RunsApi
     {
         var api = app.MapGroup("/api/runs").WithTags("Runs");
         api.MapPost("/", CreateRun).Accepts<CreateRunRequest>("application/json").WithName("CreateRun").WithSummary("Validate a run config and queue the run (400 names each invalid field; nothing is queued then).");
+        api.MapPost("/estimate", EstimateRun).Accepts<CreateRunRequest>("application/json").WithName("EstimateRun")
+            .WithSummary("Validate a run config like CreateRun and count the work it asks for (optimizer steps, sampled responses, simulator steps); nothing is queued.");
         api.MapGet("/", ListRuns).WithName("ListRuns").WithSummary("Runs with paging (0-based), filters (kind, status, tag, text, experiment, starred, archived), a filter expression over config and metrics (`filter=lr < 1e-3 and eval/accuracy > 0.4`; 400 names the position) and sort (`sort=-metric:eval/accuracy`).");
         api.MapGet("/{id:int}", GetRun).WithName("GetRun").WithSummary("A run: status, progress, config, reproducibility record, final metrics, checkpoints.");
         api.MapPost("/{id:int}/cancel", CancelRun).WithName("CancelRun").WithSummary("Cancel a queued run, or ask a running one to stop.");
@@ -37,6 +40,17 @@ public static class RunsApi
         if (!result.IsValid) return TypedResults.ValidationProblem(result.Errors, title: title);
         var run = await runs.GetAsync(result.RunId!.Value, ct);
         return TypedResults.Created($"/api/runs/{run!.Id}", run);
+    }
+
+    public static async Task<Results<Ok<WorkEstimate>, ValidationProblem>> EstimateRun(HttpRequest http, [FromServices] RunService runs, CancellationToken ct)
+    {
+        const string title = "The run request is invalid.";
+        if (http.ContentLength > MaxRequestBytes)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"The request is larger than {MaxRequestBytes} bytes."] }, title: title);
+        var (request, readErrors) = await RunRequestReader.ReadAsync(http.Body, ct);
+        if (request is null) return TypedResults.ValidationProblem(readErrors, title: title);
+        var (binding, errors) = runs.Validate(request);
+        return errors.Count > 0 ? TypedResults.ValidationProblem(errors, title: title) : TypedResults.Ok(binding.Kind!.Estimate(binding.Config!));
     }
 
     public static async Task<Results<Ok<PagedResult<RunListItem>>, ValidationProblem>> ListRuns(

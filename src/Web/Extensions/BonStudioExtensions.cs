@@ -38,6 +38,7 @@ public static class BonStudioExtensions
         services.AddTransient<RunJob>();
         services.AddScoped<RunService>();
         services.AddBonStudioEvaluations();
+        services.AddBonStudioModelImports(options.DataDirectoryFullPath);
         services.AddBonStudioExperiments();
 
         // Hangfire storage in its own SQLite file (see BonStudioOptions.HangfireDatabasePath).

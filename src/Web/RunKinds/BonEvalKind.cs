@@ -55,6 +55,14 @@ public sealed record BonEvalConfig : IRunConfig, IValidatableObject
     [Description("Most tokens generated per sample (capped by the model's context)."), Range(1, 4096)]
     public int MaxNewTokens { get; init; } = 96;
 
+    // checker
+    [Description("How samples are graded: auto (the data set's own checker: code for humaneval, the answer format otherwise), answer (extract and compare the final answer), code (run the HumanEval tests on prompt + sample in the sandbox; the verdict and its reason are stored as the sample's extracted answer)."), AllowedValues("auto", "answer", "code")]
+    public string Checker { get; init; } = "auto";
+    [Description("Code checker: wall-clock and CPU seconds per sample before the sandbox kills it."), Range(1, 300)]
+    public int CodeTimeoutSeconds { get; init; } = 10;
+    [Description("Code checker: cut each sample at HumanEval's stop sequences (\\nclass, \\ndef, \\n#, \\nif, \\nprint) before running it, as Chen et al. (2021) did.")]
+    public bool CodeStopSequences { get; init; } = true;
+
     // verifiers
     [Description("Score with the checker as oracle verifier (1 correct, 0 wrong).")]
     public bool Oracle { get; init; } = true;
@@ -99,6 +107,8 @@ public sealed record BonEvalConfig : IRunConfig, IValidatableObject
             yield return new ValidationResult($"The field minLevel ({MinLevel}) must not exceed maxLevel ({MaxLevel}).", [nameof(MinLevel)]);
         if (ProblemSource == "dataset" && DatasetId < 1)
             yield return new ValidationResult("The field datasetId must name an imported data set when problemSource is 'dataset'.", [nameof(DatasetId)]);
+        if (Checker == "code" && ProblemSource == "minimath")
+            yield return new ValidationResult("The field checker: 'code' needs an imported humaneval data set (problemSource = dataset).", [nameof(Checker)]);
         if (!Oracle && NoisyOracleEpsilon == 0 && RewardModelId == 0)
             yield return new ValidationResult("Choose at least one verifier: oracle, a noisy oracle (ε > 0) or a reward model.", [nameof(Oracle)]);
     }
@@ -113,6 +123,13 @@ public sealed class BonEvalKind : RunKind<BonEvalConfig>
         "Draw n samples per prompt from a model, grade and score them with verifiers, store every sample, and measure pass@k, BoN@k and maj@k for all k.";
 
     public override BonEvalConfig DefaultConfig() => new();
+
+    protected override WorkEstimate Estimate(BonEvalConfig c)
+    {
+        long samples = (long)c.Count * c.N * Math.Max(1, c.TemperatureList().Count);
+        int verifiers = (c.Oracle ? 1 : 0) + (c.NoisyOracleEpsilon > 0 ? 1 : 0) + (c.RewardModelId > 0 ? 1 : 0);
+        return WorkEstimate.Of(("sampled responses", samples), ("verifier scores", samples * verifiers));
+    }
 
     protected override void Execute(BonEvalConfig config, string runDirectory, IRunReporter reporter)
     {
@@ -171,6 +188,23 @@ public sealed class BonEvalKind : RunKind<BonEvalConfig>
                 response => { var g = Grader.Grade(MiniMathChecker.Instance, p.Answer, response); return (g.Extracted, g.Correct); })).ToList();
         }
         var (suite, rows) = store.DatasetProblems(config.DatasetId, config.Count);
+        if (config.Checker == "code" || (config.Checker == "auto" && suite == HumanEval.Format))
+        {
+            if (suite != HumanEval.Format)
+                throw new ArgumentException($"checker: 'code' runs HumanEval tests, but data set {config.DatasetId} is '{suite}' (use checker auto or answer).");
+            var limits = new SandboxLimits { WallClock = TimeSpan.FromSeconds(config.CodeTimeoutSeconds), CpuSeconds = config.CodeTimeoutSeconds };
+            var code = new CodeVerifier(new CodeVerifierConfig { Limits = limits });
+            return rows.Select(p =>
+            {
+                var task = HumanEval.ToTask(p.ExternalId, p.Prompt, p.ReferenceAnswer, p.ReferenceSolution);
+                var problem = code.ToEvalProblem(task);
+                return config.CodeStopSequences
+                    ? problem with { Difficulty = p.Difficulty, Check = response => problem.Check(HumanEval.Truncate(response)) }
+                    : problem with { Difficulty = p.Difficulty };
+            }).ToList();
+        }
+        if (suite == HumanEval.Format)
+            throw new ArgumentException($"checker: data set {config.DatasetId} is humaneval; its samples are graded by running code (checker auto or code).");
         var checker = Grader.For(suite);
         return rows.Select(p => new EvalProblem(p.ExternalId, p.Prompt, p.ReferenceAnswer, p.Difficulty,
             response => { var g = Grader.Grade(checker, p.ReferenceAnswer, response); return (g.Extracted, g.Correct); })).ToList();

@@ -20,7 +20,7 @@ namespace BonStudio.Web.RunKinds;
 public sealed record BonFineTuneRunConfig : ComposedRunConfig<BonFineTuneConfig>, IValidatableObject
 {
     /// <summary>The model to fine-tune.</summary>
-    [Description("Id of the starting model (a \"gpt\" checkpoint, e.g. an sft run's): see the Models page or GET /api/models."), Range(1, int.MaxValue)]
+    [Description("Id of the starting model (a GPT or LLaMA checkpoint: an sft run's or an imported model): see the Models page or GET /api/models."), Range(1, int.MaxValue)]
     public int ModelId { get; init; } = 1;
 
     /// <summary>Baseline bon-eval whose settings evaluate the fine-tuned model afterwards (0 = none).</summary>
@@ -57,6 +57,16 @@ public sealed class BonFineTuneKind : RunKind<BonFineTuneRunConfig>
         "Fine-tune a stored model for Best-of-N sampling (BoN-SFT, BoN-RL-V/S, BoN-RLB(-P), or the SFT/RL baselines) on MiniMath, with validation BoN@k and pass@k; optionally evaluate the result like a baseline bon-eval.";
 
     public override BonFineTuneRunConfig DefaultConfig() => new();
+
+    protected override WorkEstimate Estimate(BonFineTuneRunConfig config)
+    {
+        var c = config.ToTraining();
+        long validations = c.ValidationEvery > 0 ? c.Steps / c.ValidationEvery : 0;
+        return WorkEstimate.Of(
+            ("optimizer steps", c.Steps),
+            ("sampled responses (training)", (long)c.Steps * c.PromptsPerStep * c.SamplesPerPrompt),
+            ("sampled responses (validation)", validations * c.ValidationProblems * c.ValidationSamples));
+    }
 
     protected override void Execute(BonFineTuneRunConfig config, string runDirectory, IRunReporter reporter)
     {

@@ -37,6 +37,17 @@ public sealed class CalibrationEvalKind : RunKind<CalibrationEvalRunConfig>
 
     public override CalibrationEvalRunConfig DefaultConfig() => new();
 
+    protected override WorkEstimate Estimate(CalibrationEvalRunConfig config)
+    {
+        var c = config.ToTraining();
+        bool teach = c.TeachPTrue && c.Sources.Contains(ConfidenceSources.PTrue);
+        return WorkEstimate.Of(
+            ("greedy answers", c.Problems),
+            ("sampled responses (consistency)", c.Sources.Contains(ConfidenceSources.Consistency) ? (long)c.Problems * c.ConsistencySamples : 0),
+            ("sampled responses (P(True) teaching data)", teach ? (long)c.TeachProblems * c.TeachSamplesPerProblem : 0),
+            ("optimizer steps (P(True) teaching)", teach ? c.TeachSteps : 0));
+    }
+
     protected override void Execute(CalibrationEvalRunConfig config, string runDirectory, IRunReporter reporter)
     {
         var db = RequireDatabase(reporter, "stores its pairs in the database");

@@ -35,6 +35,16 @@ public sealed class CalibrationSftKind : RunKind<CalibrationSftRunConfig>
 
     public override CalibrationSftRunConfig DefaultConfig() => new();
 
+    protected override WorkEstimate Estimate(CalibrationSftRunConfig config)
+    {
+        var c = config.ToTraining();
+        return WorkEstimate.Of(
+            ("greedy answers", c.TrainProblems + 2L * c.TestProblems), // training answers to label, test answers before and after
+            ("sampled responses (consistency)", c.Source == ConfidenceSources.Consistency ? (long)(c.TrainProblems + c.TestProblems) * c.ConsistencySamples : 0),
+            ("optimizer steps", c.Steps),
+            ("training sequences", (long)c.Steps * c.BatchSize));
+    }
+
     protected override void Execute(CalibrationSftRunConfig config, string runDirectory, IRunReporter reporter)
     {
         var db = RequireDatabase(reporter, "stores its pairs in the database");

@@ -23,6 +23,8 @@ public interface IRunKind
     IRunConfig CreateDefaultConfig();
     /// <summary>Cross-field rules beyond the record's attributes (key = camelCase field name or "" for the whole config).</summary>
     IEnumerable<(string Field, string Message)> Validate(IRunConfig config);
+    /// <summary>The work a valid config asks for (steps, samples, simulator steps), shown before launch.</summary>
+    WorkEstimate Estimate(IRunConfig config);
     /// <summary>Runs to completion on the calling thread; throws OperationCanceledException when cancelled.</summary>
     void Execute(IRunConfig config, string runDirectory, IRunReporter reporter);
 }
@@ -41,6 +43,9 @@ public abstract class RunKind<TConfig> : IRunKind where TConfig : class, IRunCon
     /// <summary>The kind's executor.</summary>
     protected abstract void Execute(TConfig config, string runDirectory, IRunReporter reporter);
 
+    /// <summary>The work <paramref name="config"/> asks for, counted before launch.</summary>
+    protected abstract WorkEstimate Estimate(TConfig config);
+
     /// <summary>The reporter as the job's database reporter, for kinds that read or store rows (model ids, samples, pairs);
     /// <paramref name="why"/> completes "{Name} ..." in the error a plain reporter gets.</summary>
     protected DbRunReporter RequireDatabase(IRunReporter reporter, string why) => reporter as DbRunReporter
@@ -52,6 +57,8 @@ public abstract class RunKind<TConfig> : IRunKind where TConfig : class, IRunCon
     IRunConfig IRunKind.CreateDefaultConfig() => DefaultConfig();
 
     IEnumerable<(string Field, string Message)> IRunKind.Validate(IRunConfig config) => Validate((TConfig)config);
+
+    WorkEstimate IRunKind.Estimate(IRunConfig config) => Estimate((TConfig)config);
 
     void IRunKind.Execute(IRunConfig config, string runDirectory, IRunReporter reporter) =>
         Execute((TConfig)config, runDirectory, reporter);

@@ -23,6 +23,10 @@ public sealed class RlKind : RunKind<RlConfig>
         if (problem is not null) yield return ("", problem);
     }
 
+    protected override WorkEstimate Estimate(RlConfig c) => WorkEstimate.Of(
+        ("simulator steps", c.BudgetSteps),
+        ("evaluation episodes", c.EvalEvery > 0 ? c.BudgetSteps / c.EvalEvery * c.EvalEpisodes : 0));
+
     protected override void Execute(RlConfig config, string runDirectory, IRunReporter reporter)
     {
         var result = RlRun.Execute(config, runDirectory, reporter, reporter as IEpisodeSink);

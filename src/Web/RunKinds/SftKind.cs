@@ -15,6 +15,11 @@ public sealed class SftKind : RunKind<SftConfig>
 
     public override SftConfig DefaultConfig() => new();
 
+    protected override WorkEstimate Estimate(SftConfig c) => WorkEstimate.Of(
+        ("optimizer steps", c.Steps),
+        ("training sequences", (long)c.Steps * c.BatchSize),
+        ("greedy answers (evaluation)", (c.EvalEvery > 0 ? (long)(c.Steps / c.EvalEvery) * c.ValidationProblems : 0) + (long)c.TestProblems * (c.EvalTemperatureOne ? 2 : 1)));
+
     protected override void Execute(SftConfig config, string runDirectory, IRunReporter reporter)
     {
         var result = SftRun.Execute(config, runDirectory, reporter);

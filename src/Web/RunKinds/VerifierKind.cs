@@ -32,6 +32,12 @@ public sealed class VerifierKind : RunKind<VerifierRunConfig>
 
     public override VerifierRunConfig DefaultConfig() => new();
 
+    protected override WorkEstimate Estimate(VerifierRunConfig config)
+    {
+        var c = config.ToTraining();
+        return WorkEstimate.Of(("optimizer steps", c.Steps), ("training sequences", (long)c.Steps * c.BatchSize));
+    }
+
     protected override void Execute(VerifierRunConfig config, string runDirectory, IRunReporter reporter)
     {
         var db = RequireDatabase(reporter, "reads a stored evaluation");

@@ -2,7 +2,7 @@
 // rejects it with its line number), then written in ONE transaction: nothing is ever half-imported.
 //   samples: JSONL {prompt_id, prompt, response, answer, correct, score, [model], [temperature]} → a bon-eval run
 //            (tag "import", status succeeded) with one SampleSet per prompt and an "imported-score" layer.
-//   dataset: JSONL in gsm8k | math | qa format → Dataset + Problems with content hashes.
+//   dataset: JSONL in gsm8k | math | qa | humaneval format → Dataset + Problems with content hashes.
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -110,7 +110,7 @@ public sealed class EvaluationImports(IDbContextFactory<BonStudioDb> dbFactory)
         if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("name: give the data set a name");
         if (name.Length > 300) throw new ArgumentException("name: at most 300 characters");
         format = (format ?? "").ToLowerInvariant();
-        if (!DatasetImport.Formats.Contains(format)) throw new ArgumentException($"format: unknown value '{format}' (gsm8k, math, qa)");
+        if (!DatasetImport.Formats.Contains(format)) throw new ArgumentException($"format: unknown value '{format}' ({string.Join(", ", DatasetImport.Formats)})");
         var items = DatasetImport.Read(reader, format);
         if (items.Count == 0) throw new JsonlFormatException(0, "the file has no problems");
         var dataset = new Dataset

@@ -144,6 +144,7 @@ public sealed class EvaluationSampleSink : ISampleSink, IDisposable
             Text = s.Text,
             ExtractedAnswer = s.Extracted,
             Correct = s.Correct,
+            VerdictReason = p.Problem.CheckReturnsVerdict ? s.Extracted : null,
             TokenCount = s.TokenCount,
             LogProb = double.IsFinite(s.LogProb) ? s.LogProb : null,
             Scores = s.Scores.Where(kv => _layers.ContainsKey(kv.Key) && double.IsFinite(kv.Value))

@@ -21,13 +21,24 @@ public sealed record RunGroupMember(int Id, string Name, long Seed, RunStatus St
 public sealed record RunGroup(string GroupHash, string Kind, string Name, int Seeds, JsonObject Config,
     IReadOnlyList<RunGroupMember> Runs, IReadOnlyDictionary<string, MetricAggregate> Metrics);
 
+/// <summary>A seed group's metric at one step: mean over the seeds that logged that step, 95% t-interval (null for one seed).</summary>
+public sealed record SeedBandPoint(long Step, double Mean, double? Low, double? High, int Count);
+
+/// <summary>One seed's curve inside a group (drill-down).</summary>
+public sealed record SeedCurve(int RunId, string Name, long Seed, RunStatus Status, IReadOnlyList<MetricPointDto> Points);
+
+/// <summary>A metric curve of a seed group: the mean with its band, and each seed's own curve.</summary>
+public sealed record GroupCurve(string GroupHash, string Name, int Seeds, IReadOnlyList<SeedBandPoint> Band, IReadOnlyList<SeedCurve> PerSeed);
+
 public sealed record ConfigDifference(string Field, IReadOnlyList<JsonNode?> Values);
 
 public sealed record RunComparison(IReadOnlyList<RunListItem> Runs, IReadOnlyList<ConfigDifference> ConfigDifferences,
     IReadOnlyList<string> SameConfigFields, IReadOnlyList<string> MetricNames);
 
 /// <summary>Partial update of a run's annotations; null members are left unchanged.</summary>
-public sealed record RunAnnotationUpdate(bool? Starred = null, bool? Archived = null, IReadOnlyList<string>? Tags = null, string? Notes = null);
+/// <summary>Members left null are unchanged; ExperimentId 0 removes the run from its experiment.</summary>
+public sealed record RunAnnotationUpdate(bool? Starred = null, bool? Archived = null, IReadOnlyList<string>? Tags = null, string? Notes = null,
+    int? ExperimentId = null);
 
 public static class SeedStatistics
 {
@@ -61,6 +72,24 @@ public static class SeedStatistics
             half = TQuantile975(n - 1) * Math.Sqrt(variance / n);
         }
         return new MetricAggregate(mean, half, n, values.Min(), values.Max());
+    }
+
+    /// <summary>Mean ± 95% t-interval over seeds at every step any seed logged (each step uses the seeds that have it,
+    /// so a seed that stopped early narrows n, not the mean's meaning).</summary>
+    public static IReadOnlyList<SeedBandPoint> Band(IReadOnlyList<IReadOnlyList<MetricPointDto>> seeds)
+    {
+        var byStep = new SortedDictionary<long, List<double>>();
+        foreach (var curve in seeds)
+            foreach (var p in curve)
+            {
+                if (!byStep.TryGetValue(p.Step, out var values)) byStep[p.Step] = values = [];
+                values.Add(p.Value);
+            }
+        return byStep.Select(kv =>
+        {
+            var a = Aggregate(kv.Value);
+            return new SeedBandPoint(kv.Key, a.Mean, a.Low, a.High, a.Count);
+        }).ToList();
     }
 }
 
@@ -145,6 +174,42 @@ public sealed class RunExplorerService(IDbContextFactory<BonStudioDb> dbFactory)
         return new RunComparison(items, differences, same, metricNames);
     }
 
+    /// <summary>Curves of <paramref name="metric"/> for the given runs, grouped by seed group (GroupHash, first appearance
+    /// order): mean with a 95% band over seeds, plus each seed's curve. Null when a run does not exist.</summary>
+    public async Task<IReadOnlyList<GroupCurve>?> GroupCurvesAsync(IReadOnlyList<int> ids, string metric, CancellationToken ct = default)
+    {
+        if (ids.Count is 0 or > MaxCompare) throw new ArgumentException($"Compare 1 to {MaxCompare} runs.", nameof(ids));
+        var distinct = ids.Distinct().ToList();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var runs = await db.Runs.AsNoTracking().Where(r => distinct.Contains(r.Id))
+            .Select(r => new { r.Id, r.Name, r.Seed, r.Status, r.GroupHash }).ToListAsync(ct);
+        if (runs.Count != distinct.Count) return null;
+        runs = distinct.Select(id => runs.First(r => r.Id == id)).ToList();
+        var points = await db.MetricPoints.AsNoTracking().Where(p => distinct.Contains(p.RunId) && p.Name == metric)
+            .OrderBy(p => p.Step).Select(p => new { p.RunId, p.Step, p.Value }).ToListAsync(ct);
+        var byRun = points.GroupBy(p => p.RunId).ToDictionary(g => g.Key, g => Thin(g.Select(p => new MetricPointDto(p.Step, p.Value)).ToList()));
+        var curves = new List<GroupCurve>();
+        foreach (var group in runs.GroupBy(r => r.GroupHash))
+        {
+            var members = group.OrderBy(r => r.Seed).ThenBy(r => r.Id).ToList();
+            var perSeed = members.Select(r => new SeedCurve(r.Id, r.Name, r.Seed, r.Status, byRun.GetValueOrDefault(r.Id) ?? [])).ToList();
+            // Same rule as the group table: successful seeds only, unless none succeeded.
+            var basis = perSeed.Where(c => c.Status == RunStatus.Succeeded).ToList() is { Count: > 0 } done ? done : perSeed;
+            curves.Add(new GroupCurve(group.Key, GroupName(members.Select(m => m.Name).ToList()), members.Select(m => m.Seed).Distinct().Count(),
+                SeedStatistics.Band(basis.Select(c => c.Points).ToList()), perSeed));
+        }
+        return curves;
+    }
+
+    /// <summary>At most MaxCurvePoints evenly spaced points (first and last kept).</summary>
+    private static IReadOnlyList<MetricPointDto> Thin(List<MetricPointDto> points)
+    {
+        const int MaxCurvePoints = 1000;
+        if (points.Count <= MaxCurvePoints) return points;
+        var stride = (int)Math.Ceiling(points.Count / (double)MaxCurvePoints);
+        return points.Where((_, i) => i % stride == 0 || i == points.Count - 1).ToList();
+    }
+
     private static Dictionary<string, JsonNode?> Flatten(JsonObject obj, string prefix = "", Dictionary<string, JsonNode?>? into = null)
     {
         into ??= new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
@@ -171,7 +236,10 @@ public sealed class RunExplorerService(IDbContextFactory<BonStudioDb> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.Runs.FirstOrDefaultAsync(r => r.Id == id, ct);
         if (run is null) return null;
+        if (update.ExperimentId is > 0 and var experimentId && !await db.Experiments.AnyAsync(e => e.Id == experimentId, ct))
+            errors["experimentId"] = [$"The field experimentId refers to experiment {experimentId}, which does not exist."];
         if (errors.Count > 0) return errors;
+        if (update.ExperimentId is int x) run.ExperimentId = x > 0 ? x : null;
         if (update.Starred is bool s) run.Starred = s;
         if (update.Archived is bool a) run.Archived = a;
         if (update.Tags is { } t) run.TagList = t;

@@ -19,7 +19,7 @@ public sealed record SweepRequest(
     IReadOnlyList<string>? Tags = null);
 
 /// <summary>How many runs a sweep expands into and the config of each (nothing is written).</summary>
-public sealed record SweepPreview(int Count, int Combinations, int Seeds, IReadOnlyList<JsonObject> Configs);
+public sealed record SweepPreview(int Count, int Combinations, int Seeds, IReadOnlyList<JsonObject> Configs, WorkEstimate Work);
 
 public sealed record SweepResult(int? SweepId, IReadOnlyList<int> ChildRunIds, IReadOnlyDictionary<string, string[]> Errors)
 {
@@ -54,6 +54,7 @@ public sealed class SweepService(IDbContextFactory<BonStudioDb> dbFactory, RunSe
         if (total > MaxChildren) return (null, new Dictionary<string, string[]> { ["grid"] = [$"The sweep expands into {total} runs; at most {MaxChildren}."] });
 
         var configs = new List<JsonObject>();
+        var work = new List<WorkEstimate>();
         var keys = grid.Keys.ToList();
         foreach (var combo in Cartesian(keys.Select(k => grid[k]).ToList()))
             foreach (var seed in seeds ?? [long.MinValue])
@@ -61,7 +62,8 @@ public sealed class SweepService(IDbContextFactory<BonStudioDb> dbFactory, RunSe
                 var config = (JsonObject?)request.Config?.DeepClone() ?? new JsonObject();
                 for (int i = 0; i < keys.Count; i++) SetPath(config, keys[i], combo[i]?.DeepClone());
                 if (seed != long.MinValue) config["seed"] = seed;
-                var (_, childErrors) = runs.Validate(new CreateRunRequest(request.Kind, request.Name, config, request.Tags));
+                var (binding, childErrors) = runs.Validate(new CreateRunRequest(request.Kind, request.Name, config, request.Tags));
+                if (childErrors.Count == 0) work.Add(binding.Kind!.Estimate(binding.Config!));
                 foreach (var (key, messages) in childErrors)
                 {
                     var gridKey = key.StartsWith("config.", StringComparison.Ordinal) && grid.ContainsKey(key[7..]) ? "grid." + key[7..] : key;
@@ -70,7 +72,7 @@ public sealed class SweepService(IDbContextFactory<BonStudioDb> dbFactory, RunSe
                 configs.Add(config);
             }
         if (errors.Count > 0) return (null, errors);
-        return (new SweepPreview(configs.Count, (int)combinations, seeds?.Count ?? 1, configs), errors);
+        return (new SweepPreview(configs.Count, (int)combinations, seeds?.Count ?? 1, configs, WorkEstimate.Sum(work)), errors);
     }
 
     private static string Describe(List<string> keys, IReadOnlyList<JsonNode?> combo) =>

@@ -55,6 +55,12 @@ public class CalibrationFormatTests
         Assert.Equal(MiniMath.Completion(problems[1]) + "\nConf: better than even", pairs[1].Completion); // trailing spaces trimmed
         // The strict checker still grades the answer line alone.
         Assert.All(pairs.Select((p, i) => (p, i)), x => Assert.True(MiniMath.IsCorrect(x.p.Completion, problems[x.i].Answer)));
+
+        // Phrase-only loss: the same text, with the answer moved into the prompt so only the confidence line is a target.
+        var (phraseOnly, _, _) = CalibrationSft.BuildTrainingPairs(answers, [0.97, 0.58, 0.04], PhraseLadderView.Default, 256, phraseOnly: true);
+        Assert.Equal(pairs.Select(p => p.Prompt + p.Completion), phraseOnly.Select(p => p.Prompt + p.Completion));
+        Assert.Equal("\nConf: better than even", phraseOnly[1].Completion);
+        Assert.Equal(MiniMath.Prompt(problems[1]) + MiniMath.Completion(problems[1]), phraseOnly[1].Prompt);
     }
 
     [Fact]
@@ -122,6 +128,9 @@ public class CalibrationFormatTests
         var e4 = Assert.Throws<ValidationException>(() => (new CalibrationSftConfig { Labels = "sometimes" }).EnsureValid());
         Assert.Contains("Labels", e4.Message);
         Assert.Throws<ValidationException>(() => (new CalibrationEvalConfig { ConsistencySamples = 0 }).EnsureValid());
+        new CalibrationSftConfig { Split = "validation" }.EnsureValid();
+        var e5 = Assert.Throws<ValidationException>(() => (new CalibrationSftConfig { Split = "train" }).EnsureValid()); // never evaluate on training questions
+        Assert.Contains("Split", e5.Message);
     }
 
     [Fact]

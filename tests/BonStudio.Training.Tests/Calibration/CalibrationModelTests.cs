@@ -182,5 +182,43 @@ public sealed class CalibrationModelTests : IDisposable
         Assert.Equal(8, sink.OfSource("likelihood-ladder").Count);
         Assert.Contains(reporter.Metrics, m => m.Name == "calibration/unparseable" && m.Value == result.Unparseable);
         Assert.Contains(reporter.Metrics, m => m.Name.StartsWith("phrases/", StringComparison.Ordinal));
+        var testIds = MiniMath.Generate("test", 8, [1], 2).Select(p => p.Id).ToHashSet();
+        Assert.All(sink.OfSource(ConfidenceSources.AlwaysConfident), r => Assert.Contains(r.QuestionKey, testIds));
+    }
+
+    [Fact]
+    public void Calibration_sft_on_the_validation_split_with_a_given_judge_scores_validation_questions_without_teaching()
+    {
+        TorchRuntime.SetThreads(1);
+        var path = Path.Combine(AppContext.BaseDirectory, "Fixtures", "calibration-base", "minimath-gpt-2x64.safetensors");
+        var sink = new MemoryCalibrationSink();
+        var reporter = new ConsoleReporter(output: TextWriter.Null);
+        string[] ladderEntries = ["sure=0.9", "even=0.5", "no=0.1"];
+        var config = new CalibrationSftConfig
+        {
+            Source = ConfidenceSources.PTrue, JudgeCheckpoint = path, // the base itself as judge: any model of the tokenizer can judge
+            Levels = [1], TrainProblems = 16, TestProblems = 4, MaxNewTokens = 40, Ladder = ladderEntries,
+            Steps = 1, BatchSize = 4, Device = "cpu", Threads = 1, Seed = 3, Split = "validation",
+        };
+
+        CalibrationSft.Execute(config, path, Path.Combine(_dir, "sft-validation"), reporter, sink);
+
+        var validation = MiniMath.Generate("validation", 4, [1], 3);
+        var scored = sink.OfSource(ConfidenceSources.AlwaysConfident).Select(r => r.QuestionKey).ToList();
+        Assert.Equal(validation.Select(p => p.Id), scored);
+        Assert.Empty(scored.Intersect(MiniMath.Generate("test", 4, [1], 3).Select(p => p.Id)));
+        // No judge was taught: P(True) of the base's answers comes from the given checkpoint as it is.
+        Assert.DoesNotContain(reporter.Metrics, m => m.Name.StartsWith("ptrue_teach/", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(_dir, "sft-validation", CalibrationEval.JudgeFileName)));
+        var (judge, _) = Checkpoint.LoadCausalLM(path, torch.CPU);
+        using var judgeModule = (torch.nn.Module)judge;
+        int baseMaxTokens = 40 - LinguisticFormat.Marker.Length - "sure".Length;
+        var answers = ConfidenceSources.AnswerGreedy(judge, Tok, validation, baseMaxTokens);
+        var expected = SelfEvaluation.PTrue(judge, Tok, answers.Select(a => (a.Problem, a.Response)).ToList());
+        var recorded = sink.OfSource(ConfidenceSources.PTrue).Select(r => r.Confidence).ToList();
+        Assert.Equal(4, recorded.Count);
+        for (int i = 0; i < 4; i++) Assert.Equal(expected[i], recorded[i], 9);
+        Assert.Throws<System.ComponentModel.DataAnnotations.ValidationException>(() =>
+            (config with { JudgeCheckpoint = Path.Combine(_dir, "missing.safetensors") }).EnsureValid());
     }
 }

@@ -261,6 +261,33 @@ public sealed class BonFineTuneTests : IDisposable
     }
 
     [Fact]
+    public void Zero_weight_sequences_are_left_out_without_changing_the_update_and_kl_is_measured_only_when_asked()
+    {
+        // Arrange: the same start model twice; one step sees two zero-weight sequences around the weighted one.
+        var eos = CharTokenizer.EosTokenId;
+        PromptCompletion Seq(string response) => new(Prompt(ToyPrompt), [.. Tok.Encode(response), eos]);
+        var weighted = Seq("2+3=5 #### 5");
+        var mixed = new List<PromptCompletion> { Seq("2+3=9 #### 9"), weighted, Seq("9 #### 99999") };
+        using var policyA = TinyGpt(); using var policyB = TinyGpt(); using var reference = TinyGpt();
+        var config = new BonFineTuneConfig { LearningRate = 1e-2 };
+        using var optA = BonFineTune.MakeOptimizer(policyA, config);
+        using var optB = BonFineTune.MakeOptimizer(policyB, config);
+
+        // Act
+        var withZeros = BonFineTune.WeightedStep(policyA, reference, optA, mixed, [0.0, 0.7, 0.0], [true, true, true], 1, 0, 1, measureKl: false);
+        var alone = BonFineTune.WeightedStep(policyB, reference, optB, [weighted], [0.7], [true], 1, 0, 1, measureKl: true);
+
+        // Assert: the same loss and the same parameters afterwards; KL is NaN when not measured, 0 at the start model.
+        Assert.Equal(alone.Loss, withZeros.Loss, 5);
+        var b = policyB.state_dict();
+        foreach (var (name, t) in policyA.state_dict()) Assert.True(t.allclose(b[name], 1e-5, 1e-6), $"{name} differs");
+        Assert.True(double.IsNaN(withZeros.Kl));
+        Assert.Equal(0, alone.Kl, 5);
+        using var start = TinyGpt();
+        Assert.Contains(start.state_dict(), kv => !kv.Value.allclose(b[kv.Key], 0, 0)); // the step did move the model
+    }
+
+    [Fact]
     public void Config_round_trips_through_json_even_when_invalid()
     {
         var config = new BonFineTuneConfig { Method = "bon-rl-s", NPrime = 8, SamplesPerPrompt = 16, Levels = [2, 3] };

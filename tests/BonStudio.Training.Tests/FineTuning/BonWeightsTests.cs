@@ -93,6 +93,22 @@ public class BonWeightsTests
         }
     }
 
+    [Theory]
+    [InlineData(BonMethod.Rl, 1)]
+    [InlineData(BonMethod.BonRlV, 4)]
+    [InlineData(BonMethod.BonRlS, 4)]
+    [InlineData(BonMethod.BonRlb, 4)]
+    [InlineData(BonMethod.BonRlbP, 4)]
+    public void A_prompt_whose_samples_are_all_alike_gets_exactly_zero_weights(BonMethod method, int nPrime)
+    {
+        // All 8 correct with equal scores: nothing to learn. Rounding in the order-statistic sums used to leave ~1e-17
+        // weights, which counted as a signal and made the trainer take an AdamW step on momentum alone.
+        var allCorrect = Enumerable.Repeat(true, 8).ToArray();
+        var allWrong = Enumerable.Repeat(false, 8).ToArray();
+        foreach (var (correct, score) in new[] { (allCorrect, 1.0), (allWrong, 0.0), (allCorrect, 0.3) })
+            Assert.All(BonWeights.ForRl(method, correct, Enumerable.Repeat(score, 8).ToArray(), nPrime), a => Assert.Equal(0.0, a));
+    }
+
     [Fact]
     public void With_n_prime_one_the_estimator_is_rloo()
     {

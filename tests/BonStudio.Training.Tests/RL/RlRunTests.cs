@@ -77,4 +77,16 @@ public class RlRunTests
         ex = Assert.Throws<ArgumentException>(() => RlRun.Execute(Tiny(1) with { Env = "pong" }, TempDir(), new ConsoleReporter(output: TextWriter.Null)));
         Assert.Contains("Env", ex.Message);
     }
+
+    [Fact]
+    public void Ddqn_bonus_with_UFLP_solves_a_tiny_deep_sea()
+    {
+        var dir = TempDir();
+        var result = RlRun.Execute(Tiny(2) with { Agent = "ddqn-bonus", Uncertainty = "counts", TrainEvery = 4 }, dir,
+            new ConsoleReporter(output: TextWriter.Null));
+        Assert.NotNull(result.StepsToSolve);
+        Assert.True(result.Resets > 0);
+        Assert.Equal("deepsea6__ddqn-bonus+uflp__2", result.RunName);
+        Directory.Delete(dir, true);
+    }
 }

@@ -95,4 +95,21 @@ public class UflpTests
         h.Add(env.Snapshot(), obs[3], env.StateKey);
         Assert.Equal(2, h.DistinctCount);
     }
+
+    [Fact]
+    public void With_B_one_the_start_is_a_uniform_draw_from_the_history_not_the_most_uncertain_state()
+    {
+        // H: the start cell 60 times (visited in every episode: low u) interleaved with 60 entries of deeper cells.
+        var (_, counts, states) = Visited();
+        var uflp = new Uflp(new UflpConfig { PInit = 0, BatchSize = 1 }, counts, 2, new Random(7));
+        var start = states[0];
+        var deep = states.Where(s => s.Key.Item1 > 0).Take(60).ToList();
+        for (int i = 0; i < 60; i++) { uflp.History.Add(start.Snap, start.Obs, start.Key); uflp.History.Add(deep[i].Snap, deep[i].Obs, deep[i].Key); }
+        var argmaxAll = new Uflp(new UflpConfig { PInit = 0, BatchSize = 0 }, counts, 2, new Random(7));
+        foreach (var e in Enumerable.Range(0, uflp.History.Count).Select(i => uflp.History[i])) argmaxAll.History.Add(e.Snapshot, e.Observation, e.StateKey);
+        Assert.NotEqual(start.Key, argmaxAll.ChooseStart().StateKey); // B = all never picks the over-visited start cell
+
+        int fromStart = Enumerable.Range(0, 400).Count(_ => uflp.ChooseStart() is { FromInitial: false } s && s.StateKey == start.Key);
+        Assert.InRange(fromStart, 140, 260); // half of H is the start cell: a uniform draw lands there ~200 of 400 times
+    }
 }

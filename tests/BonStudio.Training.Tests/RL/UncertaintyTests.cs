@@ -108,4 +108,22 @@ public class TorchUncertaintyTests
         var s = u.State([OneHot(3), OneHot(12)]);
         Assert.True(s[1] > 3 * s[0]);
     }
+
+    [Fact]
+    public void Ddqn_bonus_acts_on_q_plus_c_times_u()
+    {
+        manual_seed(3);
+        var counts = new ApproxCounts(new ApproxCountsConfig(), Actions);
+        var x = OneHot(5);
+        using var agent = new DdqnBonus(new DdqnBonusConfig { BonusScale = 10 }, Dim, Actions, CPU, new Random(1), counts);
+        var q = agent.QValues(x);
+        int greedy = agent.ActGreedy(x), other = 1 - greedy;
+        Assert.True(Math.Abs(q[0] - q[1]) < 5, $"untrained Q values should be small: {q[0]}, {q[1]}");
+        Assert.Equal(greedy, agent.Act(x)); // equal counts: the bonus is the same for both actions
+        for (int i = 0; i < 99; i++) counts.Observe(x, greedy); // u(greedy) = 0.1, u(other) = 1: +9 for the other action
+        Assert.Equal(other, agent.Act(x));
+        Assert.Equal(greedy, agent.ActGreedy(x)); // evaluation ignores the bonus
+        using var noBonus = new DdqnBonus(new DdqnBonusConfig { BonusScale = 0 }, Dim, Actions, CPU, new Random(1), counts);
+        Assert.Equal(noBonus.ActGreedy(x), noBonus.Act(x));
+    }
 }

@@ -8,7 +8,6 @@ namespace BonStudio.Web.Tests.Evaluation;
 
 public class InspectorBrowserTests
 {
-    private const string Chromium = "/usr/bin/chromium";
     private const string Script = "<script>window.__pwned = 1</script> I think 7";
 
     /// <summary>3 prompts × 4 samples with an oracle-like "judge" layer; the pick of each prompt is sample (prompt index + 1) % 4.</summary>
@@ -43,64 +42,47 @@ public class InspectorBrowserTests
     [Fact]
     public async Task InspectorMovesBetweenPromptsWithTheKeyboardHighlightsTheBonPickAndShowsScriptAsText()
     {
-        Assert.True(File.Exists(Chromium), "Debian's chromium is required: apt-get install -y chromium");
+        TestBrowser.RequireChromium();
         using var app = new EvalApp();
         var baseAddress = app.Start();
         int runId = Seed(app);
-        var profile = Path.Combine(Path.GetTempPath(), $"bs-chromium-{Guid.NewGuid():N}");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchPersistentContextAsync(profile, new BrowserTypeLaunchPersistentContextOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run"],
-        });
-        try
-        {
-            var page = browser.Pages.Count > 0 ? browser.Pages[0] : await browser.NewPageAsync();
-            page.SetDefaultTimeout(30_000);
+        await using var browser = await TestBrowser.LaunchAsync();
+        var page = browser.Page;
 
-            // Arrange: the inspector for the seeded evaluation, once the circuit is interactive.
-            await page.GotoAsync(new Uri(baseAddress, $"inspector/{runId}").ToString());
-            var root = page.Locator("[data-page='inspector'][data-interactive='true']");
-            await root.WaitForAsync();
-            await Assertions.Expect(page.GetByTestId("prompt-key")).ToHaveTextAsync("prompt-0");
+        // Arrange: the inspector for the seeded evaluation, once the circuit is interactive.
+        await page.GotoAsync(new Uri(baseAddress, $"inspector/{runId}").ToString());
+        var root = page.Locator("[data-page='inspector'][data-interactive='true']");
+        await root.WaitForAsync();
+        await Assertions.Expect(page.GetByTestId("prompt-key")).ToHaveTextAsync("prompt-0");
 
-            // The BoN pick (top "judge" score: sample 1, a wrong one) is highlighted, and only it.
-            var picks = page.Locator("[data-testid='sample-cards'] [data-bon-pick='true']");
-            await Assertions.Expect(picks).ToHaveCountAsync(1);
-            Assert.Equal("1", await picks.GetAttributeAsync("data-sample-index"));
-            await Assertions.Expect(picks.GetByTestId("bon-pick-chip")).ToBeVisibleAsync();
+        // The BoN pick (top "judge" score: sample 1, a wrong one) is highlighted, and only it.
+        var picks = page.Locator("[data-testid='sample-cards'] [data-bon-pick='true']");
+        await Assertions.Expect(picks).ToHaveCountAsync(1);
+        Assert.Equal("1", await picks.GetAttributeAsync("data-sample-index"));
+        await Assertions.Expect(picks.GetByTestId("bon-pick-chip")).ToBeVisibleAsync();
 
-            // The <script> sample is shown as text and never ran.
-            await Assertions.Expect(page.Locator("pre.sample-text").First).ToHaveTextAsync(Script);
-            Assert.Equal(0, await page.Locator("[data-testid='sample-cards'] script").CountAsync());
-            Assert.True(await page.EvaluateAsync<bool>("() => window.__pwned === undefined"));
+        // The <script> sample is shown as text and never ran.
+        await Assertions.Expect(page.Locator("pre.sample-text").First).ToHaveTextAsync(Script);
+        Assert.Equal(0, await page.Locator("[data-testid='sample-cards'] script").CountAsync());
+        Assert.True(await page.EvaluateAsync<bool>("() => window.__pwned === undefined"));
 
-            // Act: j moves to the next prompt, whose pick is sample 2; k moves back.
-            await root.FocusAsync();
-            await page.Keyboard.PressAsync("j");
-            await Assertions.Expect(page.GetByTestId("prompt-key")).ToHaveTextAsync("prompt-1");
-            await Assertions.Expect(picks).ToHaveCountAsync(1);
-            Assert.Equal("2", await picks.GetAttributeAsync("data-sample-index"));
-            await page.Keyboard.PressAsync("ArrowDown");
-            await Assertions.Expect(page.GetByTestId("prompt-key")).ToHaveTextAsync("prompt-2");
-            await page.Keyboard.PressAsync("k");
-            await page.Keyboard.PressAsync("k");
-            await Assertions.Expect(page.GetByTestId("prompt-key")).ToHaveTextAsync("prompt-0");
-            Assert.Equal("1", await picks.GetAttributeAsync("data-sample-index"));
+        // Act: j moves to the next prompt, whose pick is sample 2; k moves back.
+        await root.FocusAsync();
+        await page.Keyboard.PressAsync("j");
+        await Assertions.Expect(page.GetByTestId("prompt-key")).ToHaveTextAsync("prompt-1");
+        await Assertions.Expect(picks).ToHaveCountAsync(1);
+        Assert.Equal("2", await picks.GetAttributeAsync("data-sample-index"));
+        await page.Keyboard.PressAsync("ArrowDown");
+        await Assertions.Expect(page.GetByTestId("prompt-key")).ToHaveTextAsync("prompt-2");
+        await page.Keyboard.PressAsync("k");
+        await page.Keyboard.PressAsync("k");
+        await Assertions.Expect(page.GetByTestId("prompt-key")).ToHaveTextAsync("prompt-0");
+        Assert.Equal("1", await picks.GetAttributeAsync("data-sample-index"));
 
-            // The curves page draws the same evaluation with Plotly (pass, maj, BoN lines each with a band: 9 traces).
-            await page.GotoAsync(new Uri(baseAddress, $"curves?runs={runId}").ToString());
-            await page.Locator("[data-page='curves'][data-interactive='true']").WaitForAsync();
-            await Assertions.Expect(page.GetByTestId("curves-k")).ToHaveAttributeAsync("data-traces", "9");
-            await Assertions.Expect(page.Locator("[data-testid='curves-k'] .js-plotly-plot")).ToBeVisibleAsync();
-        }
-        finally
-        {
-            await browser.CloseAsync();
-            try { Directory.Delete(profile, true); } catch (IOException) { }
-        }
+        // The curves page draws the same evaluation with Plotly (pass, maj, BoN lines each with a band: 9 traces).
+        await page.GotoAsync(new Uri(baseAddress, $"curves?runs={runId}").ToString());
+        await page.Locator("[data-page='curves'][data-interactive='true']").WaitForAsync();
+        await Assertions.Expect(page.GetByTestId("curves-k")).ToHaveAttributeAsync("data-traces", "9");
+        await Assertions.Expect(page.Locator("[data-testid='curves-k'] .js-plotly-plot")).ToBeVisibleAsync();
     }
 }

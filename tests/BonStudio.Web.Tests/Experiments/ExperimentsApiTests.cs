@@ -34,6 +34,46 @@ public class ExperimentsApiTests
     }
 
     [Fact]
+    public async Task ExperimentsAreCreatedListedRenamedAndFilterTheRunsTheyHold()
+    {
+        using var app = new BonStudioAppFactory();
+        using var http = app.Client(app.Start());
+        var a = await AddRun(app, "in study", new JsonObject { ["learningRate"] = 1e-3 }, 1, new() { ["eval/accuracy"] = 0.5 });
+        var b = await AddRun(app, "elsewhere", new JsonObject { ["learningRate"] = 1e-3 }, 2, new() { ["eval/accuracy"] = 0.4 });
+
+        // Act: create an experiment, put run a in it, rename it.
+        var created = await http.PostAsJsonAsync("/api/experiments", new ExperimentRequest("BoN study", "**markdown** description"), Json);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var experiment = (await created.Content.ReadFromJsonAsync<ExperimentItem>(Json))!;
+        Assert.Equal(HttpStatusCode.NoContent, (await http.PatchAsJsonAsync($"/api/runs/{a}", new RunAnnotationUpdate(ExperimentId: experiment.Id), Json)).StatusCode);
+        var renamed = await http.PatchAsJsonAsync($"/api/experiments/{experiment.Id}", new ExperimentRequest(Name: "BoN study v2"), Json);
+
+        // Assert: the list counts its run, the runs list filters by it, the rename stuck.
+        Assert.Equal(HttpStatusCode.OK, renamed.StatusCode);
+        var listed = (await http.GetFromJsonAsync<List<ExperimentItem>>("/api/experiments", Json))!.Single(e => e.Id == experiment.Id);
+        Assert.Equal(("BoN study v2", 1), (listed.Name, listed.RunCount));
+        var runs = (await http.GetFromJsonAsync<JsonObject>($"/api/runs?experimentId={experiment.Id}", Json))!;
+        Assert.Equal([a], runs["items"]!.AsArray().Select(r => r!["id"]!.GetValue<int>()).ToArray());
+
+        // Bad input: 400 naming the field (missing name, duplicate name, unknown experiment on a run); unknown ids: 404.
+        var missing = await http.PostAsJsonAsync("/api/experiments", new ExperimentRequest(Description: "no name"), Json);
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        Assert.Contains("\"name\"", await missing.Content.ReadAsStringAsync());
+        var duplicate = await http.PostAsJsonAsync("/api/experiments", new ExperimentRequest("BoN study v2"), Json);
+        Assert.Equal(HttpStatusCode.BadRequest, duplicate.StatusCode);
+        Assert.Contains("already exists", await duplicate.Content.ReadAsStringAsync());
+        var unknown = await http.PatchAsJsonAsync($"/api/runs/{b}", new RunAnnotationUpdate(ExperimentId: 9999), Json);
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Contains("experimentId", await unknown.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/api/experiments/9999")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PatchAsJsonAsync("/api/experiments/9999", new ExperimentRequest(Name: "x"), Json)).StatusCode);
+
+        // Removing the run from the experiment (0 = none).
+        await http.PatchAsJsonAsync($"/api/runs/{a}", new RunAnnotationUpdate(ExperimentId: 0), Json);
+        Assert.Equal(0, (await http.GetFromJsonAsync<ExperimentItem>($"/api/experiments/{experiment.Id}", Json))!.RunCount);
+    }
+
+    [Fact]
     public async Task FilterSortGroupsCompareAndAnnotateOverHttp()
     {
         using var app = new BonStudioAppFactory();

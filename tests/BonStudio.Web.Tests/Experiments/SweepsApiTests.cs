@@ -32,6 +32,9 @@ public class SweepsApiTests
         Assert.Equal(3, preview.Combinations);
         Assert.Equal(16, preview.Configs[5]["hidden"]!.GetValue<int>());
         Assert.Equal(2, preview.Configs[5]["seed"]!.GetValue<long>());
+        // The work of the whole sweep: six rl runs of the same budget.
+        var perRun = preview.Configs[0]["budgetSteps"]!.GetValue<long>();
+        Assert.Equal(6 * perRun, preview.Work.Amounts.Single(a => a.What == "simulator steps").Amount);
 
         var bad = await http.PostAsJsonAsync("/api/sweeps/preview", Sweep([8, -3], [1]), Json);
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);

@@ -100,10 +100,12 @@ public static partial class HuggingFaceLoader
                 var named = TokenizerRegistry.Resolve(registered);
                 return new LoadedModel(model, named, named.EosId, "hf-llama", text => Sampler.EncodePrompt(named, text));
             }
-            var tokPath = tokenizerPath ?? new[] { "tokenizer.bin" }.Select(f => Path.Combine(folder, f)).FirstOrDefault(File.Exists)
+            var tokPath = tokenizerPath ?? new[] { "tokenizer.bin", "tokenizer.json" }.Select(f => Path.Combine(folder, f)).FirstOrDefault(File.Exists)
                 ?? throw new FileNotFoundException(
-                    $"{folder}: no tokenizer this loader reads; pass --tokenizer with a llama2.c tokenizer.bin (tokenizer.json of LLaMA models is not supported).");
-            var tokenizer = Llama2cTokenizer.Load(tokPath, model.Config.VocabSize);
+                    $"{folder}: no tokenizer this loader reads; pass --tokenizer with a llama2.c tokenizer.bin or a SentencePiece-style tokenizer.json.");
+            var tokenizer = tokPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+                ? HfLlamaTokenizerJson.Load(tokPath, model.Config.VocabSize)
+                : Llama2cTokenizer.Load(tokPath, model.Config.VocabSize);
             return new LoadedModel(model, tokenizer, tokenizer.BosId, "hf-llama", tokenizer.EncodeWithBos);
         }
         catch

@@ -138,6 +138,7 @@ internal static class LoaderRegistration
     {
         Checkpoint.RegisterArchitecture(Llama.Architecture, (meta, device) => new Llama(LlamaConfig.FromJson(meta.ModelConfigJson), device));
         TokenizerRegistry.Register("gpt2", () => Gpt2Tokenizer.Instance);
+        TokenizerRegistry.RegisterPrefix(Llama2cTokenizerStore.Prefix, Llama2cTokenizerStore.Resolve);
     }
 #pragma warning restore CA2255
 }
