@@ -1,5 +1,7 @@
-// The learned verifier (methods.md §2.4, issue #3 item 2): a GPT or LLaMA backbone with a scalar head, trained with binary
-// cross-entropy on (prompt, response, verdict) triples from a model's own samples (the sample sets of a bon-eval).
+// The learned verifier (methods.md §2.4, issue #3 item 2): a GPT or LLaMA backbone with a scalar head, trained on
+// (prompt, response, verdict) triples from a model's own samples (the sample sets of a bon-eval), with binary
+// cross-entropy per sample ("bce"), a Bradley–Terry loss over (correct, wrong) pairs of the SAME prompt ("pairwise":
+// what Best-of-N reranking needs, since BoN only compares samples of one prompt), or both ("bce+pairwise").
 // Input: BOS + prompt + response + EOS; the head reads the final hidden state at the EOS, which has seen everything.
 // The backbone starts from a base language-model checkpoint; the head starts at zero (every score 0.5 before training).
 // One file: model, config, run (data split by prompt, AdamW loop, held-out AUROC/accuracy, checkpoint).
@@ -131,8 +133,8 @@ public sealed record RewardModelConfig : IRunConfig, IValidatableObject
     /// <summary>Optimizer steps.</summary>
     [Range(1, 10_000_000), Description("Number of optimizer steps.")]
     public int Steps { get; init; } = 400;
-    /// <summary>Samples per step.</summary>
-    [Range(1, 4096), Description("Labelled samples per optimizer step.")]
+    /// <summary>Samples per step (pairwise objectives: BatchSize/2 pairs, each a correct and a wrong sample of one prompt).</summary>
+    [Range(2, 4096), Description("Labelled samples per optimizer step (pairwise: half as many (correct, wrong) pairs of one prompt each).")]
     public int BatchSize { get; init; } = 32;
     /// <summary>Peak AdamW learning rate (cosine decay to 10% of it).</summary>
     [Range(1e-7, 1.0), Description("Peak learning rate (AdamW), cosine decay to a tenth of it.")]
@@ -143,8 +145,14 @@ public sealed record RewardModelConfig : IRunConfig, IValidatableObject
     /// <summary>Global gradient-norm clip (0 = off).</summary>
     [Range(0.0, 1000.0), Description("Clip the global gradient norm to this value (0 = no clipping).")]
     public double GradClip { get; init; } = 1.0;
+    /// <summary>Training loss: "bce" = per-sample binary cross-entropy on the verdict (learns P(correct), including how
+    /// hard the prompt is); "pairwise" = Bradley–Terry −log σ(s_correct − s_wrong) over (correct, wrong) pairs of one
+    /// prompt (learns only which sample of a prompt is better: what BoN reranking uses); "bce+pairwise" = their sum.</summary>
+    [Required, RegularExpression("^(bce|pairwise|bce\\+pairwise)$", ErrorMessage = "Objective must be bce, pairwise or bce+pairwise."),
+     Description("Loss: bce (per-sample verdict), pairwise (Bradley–Terry over correct vs wrong samples of the same prompt; ranks within a prompt, as Best-of-N needs) or bce+pairwise (their sum).")]
+    public string Objective { get; init; } = "bce";
     /// <summary>Weight positives by #negatives/#positives in the loss, so a rare class is not ignored.</summary>
-    [Description("Balance the classes in the loss (positives weighted by #negatives/#positives).")]
+    [Description("Balance the classes in the bce loss (positives weighted by #negatives/#positives; pairwise batches are balanced by construction).")]
     public bool BalanceClasses { get; init; } = true;
     /// <summary>Held-out evaluation every K steps (0 = only at the end).</summary>
     [Range(0, 1_000_000), Description("Measure held-out AUROC and accuracy every K steps (0 = only at the end).")]
@@ -178,7 +186,7 @@ public sealed record RewardModelConfig : IRunConfig, IValidatableObject
 
 /// <summary>What a `verifier` run produced.</summary>
 public sealed record RewardModelResult(string CheckpointPath, double HeldOutAuroc, double HeldOutAccuracy, double TrainLoss,
-    int TrainExamples, int HeldOutExamples, double HeldOutPositiveRate);
+    int TrainExamples, int HeldOutExamples, double HeldOutPositiveRate, double HeldOutWithinPromptAuroc = double.NaN);
 
 public static class RewardModelRun
 {
@@ -215,6 +223,14 @@ public static class RewardModelRun
         int positives = train.Count(e => e.Correct);
         double positiveWeight = config.BalanceClasses && positives > 0 ? (double)(train.Count - positives) / positives : 1.0;
         reporter.Log($"split by prompt: {train.Count} train samples ({positives} correct) / {heldOut.Count} held-out samples ({heldOut.Count(e => e.Correct)} correct)");
+        bool useBce = config.Objective is "bce" or "bce+pairwise", usePairs = config.Objective is "pairwise" or "bce+pairwise";
+        // Pairwise data: the train prompts with both a correct and a wrong sample (the others carry no within-prompt signal).
+        var mixedPrompts = train.GroupBy(e => e.PromptKey, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (Correct: g.Where(e => e.Correct).ToList(), Wrong: g.Where(e => !e.Correct).ToList()))
+            .Where(g => g.Correct.Count > 0 && g.Wrong.Count > 0).ToList();
+        if (usePairs && mixedPrompts.Count == 0)
+            throw new ArgumentException($"objective {config.Objective}: no train prompt has both a correct and a wrong sample, so there are no pairs.", nameof(trainingData));
+        if (usePairs) reporter.Log($"pairwise: {mixedPrompts.Count} train prompts with both correct and wrong samples");
 
         var (baseModel, meta) = Checkpoint.Load(config.BaseCheckpoint, device);
         var tokenizer = TokenizerRegistry.Resolve(meta.Tokenizer);
@@ -226,10 +242,10 @@ public static class RewardModelRun
             new AdamW.ParamGroup(noDecay, new AdamW.Options { LearningRate = config.LearningRate, weight_decay = 0 }),
         ], config.LearningRate, weight_decay: config.WeightDecay);
 
-        // ALGO LOGIC: binary cross-entropy on (prompt, response, verdict).
+        // ALGO LOGIC: binary cross-entropy on (prompt, response, verdict) and/or Bradley–Terry on within-prompt pairs.
         var clock = Stopwatch.StartNew();
         double windowLoss = 0; int windowSteps = 0; double lastLoss = double.NaN;
-        (double Auroc, double Accuracy, double Loss) held = (double.NaN, double.NaN, double.NaN);
+        (double Auroc, double Accuracy, double Loss, double WithinPromptAuroc) held = (double.NaN, double.NaN, double.NaN, double.NaN);
         int logEvery = Math.Max(1, Math.Min(20, config.Steps / 10));
         for (int step = 0; step < config.Steps; step++)
         {
@@ -240,12 +256,36 @@ public static class RewardModelRun
             model.train();
             using (var scope = NewDisposeScope())
             {
-                var batch = Enumerable.Range(0, config.BatchSize).Select(_ => train[rng.Next(train.Count)]).ToList();
-                var (tokens, last) = RewardModel.Encode(tokenizer, batch.Select(e => (e.Prompt, e.Response)).ToList(), model.ContextLength, device);
-                var labels = tensor(batch.Select(e => e.Correct ? 1f : 0f).ToArray()).to(device);
-                var logits = model.call(tokens, last);                                                  // (B,)
-                var loss = functional.binary_cross_entropy_with_logits(logits, labels,
-                    pos_weights: tensor(new[] { (float)positiveWeight }).to(device));
+                Tensor loss;
+                if (usePairs)
+                {
+                    // P pairs: rows 0..P-1 are the correct samples, rows P..2P-1 the wrong sample of the same prompt.
+                    int pairCount = config.BatchSize / 2;
+                    var pairs = Enumerable.Range(0, pairCount).Select(_ =>
+                    {
+                        var g = mixedPrompts[rng.Next(mixedPrompts.Count)];
+                        return (Good: g.Correct[rng.Next(g.Correct.Count)], Bad: g.Wrong[rng.Next(g.Wrong.Count)]);
+                    }).ToList();
+                    var batch = pairs.Select(p => p.Good).Concat(pairs.Select(p => p.Bad)).ToList();
+                    var (tokens, last) = RewardModel.Encode(tokenizer, batch.Select(e => (e.Prompt, e.Response)).ToList(), model.ContextLength, device);
+                    var logits = model.call(tokens, last);                                              // (2P,)
+                    loss = RewardModelRun.PairwiseLoss(logits[..pairCount], logits[pairCount..]);
+                    if (useBce)
+                    {
+                        // Pair batches are half correct by construction: no class weight.
+                        var labels = cat([ones(pairCount), zeros(pairCount)]).to(device);
+                        loss = loss + functional.binary_cross_entropy_with_logits(logits, labels);
+                    }
+                }
+                else
+                {
+                    var batch = Enumerable.Range(0, config.BatchSize).Select(_ => train[rng.Next(train.Count)]).ToList();
+                    var (tokens, last) = RewardModel.Encode(tokenizer, batch.Select(e => (e.Prompt, e.Response)).ToList(), model.ContextLength, device);
+                    var labels = tensor(batch.Select(e => e.Correct ? 1f : 0f).ToArray()).to(device);
+                    var logits = model.call(tokens, last);                                              // (B,)
+                    loss = functional.binary_cross_entropy_with_logits(logits, labels,
+                        pos_weights: tensor(new[] { (float)positiveWeight }).to(device));
+                }
                 optimizer.zero_grad();
                 loss.backward();
                 if (config.GradClip > 0) nn.utils.clip_grad_norm_(model.parameters(), config.GradClip);
@@ -267,7 +307,9 @@ public static class RewardModelRun
                 reporter.Metric("verifier/auroc", done, held.Auroc);
                 reporter.Metric("verifier/accuracy", done, held.Accuracy);
                 reporter.Metric("verifier/loss", done, held.Loss);
-                reporter.Log(string.Create(CultureInfo.InvariantCulture, $"step {done}: held-out AUROC {held.Auroc:F3}, accuracy {held.Accuracy:P1}, loss {held.Loss:F4}"));
+                if (!double.IsNaN(held.WithinPromptAuroc)) reporter.Metric("verifier/within_prompt_auroc", done, held.WithinPromptAuroc);
+                reporter.Log(string.Create(CultureInfo.InvariantCulture,
+                    $"step {done}: held-out AUROC {held.Auroc:F3}, within-prompt AUROC {held.WithinPromptAuroc:F3}, accuracy {held.Accuracy:P1}, loss {held.Loss:F4}"));
             }
         }
 
@@ -278,11 +320,28 @@ public static class RewardModelRun
         reporter.Log($"trained in {clock.Elapsed.TotalSeconds:F0} s; checkpoint {path}");
         reporter.Progress(1, "done");
         return new RewardModelResult(path, held.Auroc, held.Accuracy, lastLoss, train.Count, heldOut.Count,
-            heldOut.Count == 0 ? double.NaN : heldOut.Average(e => e.Correct ? 1.0 : 0.0));
+            heldOut.Count == 0 ? double.NaN : heldOut.Average(e => e.Correct ? 1.0 : 0.0), held.WithinPromptAuroc);
     }
 
-    /// <summary>Held-out AUROC (ties count ½), accuracy at P = 0.5 and mean BCE.</summary>
-    private static (double Auroc, double Accuracy, double Loss) Evaluate(RewardModel model, ITokenizer tokenizer, List<RewardExample> data, CancellationToken ct)
+    /// <summary>Bradley–Terry loss mean(−log σ(s_correct − s_wrong)) over pairs (row i of both tensors is one pair of the
+    /// same prompt); softplus(−d) is the numerically stable form of −log σ(d).</summary>
+    /// <param name="correctLogits">(P,) scores of the correct samples.</param>
+    /// <param name="wrongLogits">(P,) scores of the wrong samples.</param>
+    public static Tensor PairwiseLoss(Tensor correctLogits, Tensor wrongLogits) =>
+        functional.softplus(wrongLogits - correctLogits).mean();
+
+    /// <summary>Mean over prompts that have both a correct and a wrong sample of the AUROC among that prompt's samples
+    /// (what Best-of-N depends on: ranking inside one prompt). NaN when no prompt has both classes.</summary>
+    public static double WithinPromptAuroc(IReadOnlyList<string> promptKeys, IReadOnlyList<double> scores, IReadOnlyList<bool> labels)
+    {
+        var values = Enumerable.Range(0, scores.Count).GroupBy(i => promptKeys[i], StringComparer.Ordinal)
+            .Select(g => Auroc(g.Select(i => scores[i]).ToList(), g.Select(i => labels[i]).ToList()))
+            .Where(a => !double.IsNaN(a)).ToList();
+        return values.Count == 0 ? double.NaN : values.Average();
+    }
+
+    /// <summary>Held-out AUROC (ties count ½), accuracy at P = 0.5, mean BCE and mean within-prompt AUROC.</summary>
+    private static (double Auroc, double Accuracy, double Loss, double WithinPromptAuroc) Evaluate(RewardModel model, ITokenizer tokenizer, List<RewardExample> data, CancellationToken ct)
     {
         var scores = Score(model, tokenizer, data.Select(e => (e.Prompt, e.Response)).ToList(), ct);
         var labels = data.Select(e => e.Correct).ToArray();
@@ -290,7 +349,7 @@ public static class RewardModelRun
         for (int i = 0; i < scores.Length; i++)
             loss -= Math.Log(Math.Clamp(labels[i] ? scores[i] : 1 - scores[i], 1e-12, 1));
         double accuracy = scores.Select((s, i) => (s >= 0.5) == labels[i] ? 1.0 : 0.0).Average();
-        return (Auroc(scores, labels), accuracy, loss / scores.Length);
+        return (Auroc(scores, labels), accuracy, loss / scores.Length, WithinPromptAuroc(data.Select(e => e.PromptKey).ToList(), scores, labels));
     }
 
     /// <summary>P(correct) for each (prompt, response), batched, under no_grad.</summary>

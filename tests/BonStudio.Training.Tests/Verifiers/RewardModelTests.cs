@@ -90,5 +90,124 @@ public sealed class RewardModelTests : IDisposable
         Assert.Contains("BaseCheckpoint", ex.Message);
         Assert.Contains("BaseCheckpoint", Assert.Throws<ValidationException>(new RewardModelConfig { BaseCheckpoint = "/etc/passwd" }.EnsureValid).Message);
         Assert.Contains("HeldOutFraction", Assert.Throws<ValidationException>(new RewardModelConfig { BaseCheckpoint = "a.safetensors", HeldOutFraction = 0 }.EnsureValid).Message);
+        Assert.Contains("Objective", Assert.Throws<ValidationException>(new RewardModelConfig { BaseCheckpoint = "a.safetensors", Objective = "hinge" }.EnsureValid).Message);
+        new RewardModelConfig { BaseCheckpoint = "a.safetensors", Objective = "bce+pairwise" }.EnsureValid();
+    }
+
+    [Fact]
+    public void Pairwise_loss_is_log2_at_a_tie_decreases_under_training_and_orders_the_pairs()
+    {
+        // Arrange: a toy scorer s = w·x over 2 features; pairs whose correct member has the larger first feature.
+        Assert.Equal(Math.Log(2), RewardModelRun.PairwiseLoss(tensor(new[] { 0.3f, -1f }), tensor(new[] { 0.3f, -1f })).item<float>(), 5);
+        var correct = tensor(new float[,] { { 1.0f, 0.2f }, { 0.8f, -0.5f }, { 0.3f, 0.9f } });   // (P, 2)
+        var wrong = tensor(new float[,] { { 0.1f, 0.4f }, { -0.2f, -0.1f }, { -0.6f, 1.2f } });   // (P, 2)
+        var w = zeros(2, requires_grad: true);
+        double Loss() { using var _ = no_grad(); return RewardModelRun.PairwiseLoss(correct.matmul(w), wrong.matmul(w)).item<float>(); }
+        double before = Loss();
+
+        // Act: plain gradient descent on the Bradley–Terry loss.
+        for (int step = 0; step < 50; step++)
+        {
+            var loss = RewardModelRun.PairwiseLoss(correct.matmul(w), wrong.matmul(w));
+            w.grad?.zero_();
+            loss.backward();
+            using (no_grad()) w.sub_(w.grad! * 0.5);
+        }
+
+        // Assert
+        double after = Loss();
+        Assert.True(after < before - 0.2, $"loss {before} -> {after}");
+        using (no_grad())
+        {
+            var margin = (correct.matmul(w) - wrong.matmul(w)).data<float>().ToArray();
+            Assert.All(margin, m => Assert.True(m > 0, $"pair margins {string.Join(", ", margin)}"));
+        }
+    }
+
+    [Fact]
+    public void Within_prompt_auroc_averages_over_prompts_with_both_classes_only()
+    {
+        // Prompt a: the correct sample is on top (1.0). Prompt b: the correct sample is at the bottom (0.0).
+        // Prompt c: only correct samples (skipped). Globally prompt a's scores are high and b's low, so the pooled AUROC
+        // credits the verifier for prompt difficulty although it ranks b's samples wrongly.
+        string[] keys = ["a", "a", "a", "b", "b", "c"];
+        double[] scores = [0.9, 0.6, 0.7, 0.2, 0.3, 0.5];
+        bool[] labels = [true, false, false, true, false, true];
+
+        Assert.Equal(0.5, RewardModelRun.WithinPromptAuroc(keys, scores, labels), 12);
+        Assert.Equal(1.0, RewardModelRun.WithinPromptAuroc(["a", "a"], [0.4, 0.4 - 1e-9], [true, false]), 12);
+        Assert.Equal(0.5, RewardModelRun.WithinPromptAuroc(["a", "a"], [0.4, 0.4], [true, false]), 12);   // tie = ½
+        Assert.True(double.IsNaN(RewardModelRun.WithinPromptAuroc(["a", "b"], [0.1, 0.2], [true, false])));
+    }
+
+    // Toy data whose within-prompt signal ("yes" vs "no") competes with a prompt-level one: prompts "E*" (easy) are mostly
+    // correct, prompts "H*" (hard) mostly wrong, so a per-sample loss can score well by recognising the prompt.
+    private static List<RewardExample> MixedDifficultyData(int prompts, int perPrompt, int seed)
+    {
+        var rng = new Random(seed);
+        var data = new List<RewardExample>();
+        for (int p = 0; p < prompts; p++)
+        {
+            string key = (p % 2 == 0 ? "E" : "H") + p;
+            for (int j = 0; j < perPrompt; j++)
+            {
+                bool good = j == 0 || (j > 1 && rng.NextDouble() < (p % 2 == 0 ? 0.85 : 0.15));
+                data.Add(new RewardExample(key, $"{key}?\nA: ", $"{rng.Next(100)} {(good ? "yes" : "no")}", good));
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [InlineData("pairwise")]
+    [InlineData("bce+pairwise")]
+    public void Pairwise_objective_learns_to_rank_samples_within_a_prompt(string objective)
+    {
+        // Arrange
+        var config = new RewardModelConfig
+        {
+            BaseCheckpoint = SaveTinyBase(), Objective = objective, Steps = 60, BatchSize = 16, LearningRate = 1e-2, EvalEvery = 0,
+            Device = "cpu", Seed = 2, HeldOutFraction = 0.25,
+        };
+        var reporter = new ConsoleReporter(output: TextWriter.Null);
+
+        // Act
+        var result = RewardModelRun.Execute(config, MixedDifficultyData(40, 6, seed: 1), Path.Combine(_dir, "rm-" + objective.Replace('+', '-')), reporter);
+
+        // Assert: held-out prompts' samples are ranked by "yes"/"no" inside each prompt.
+        Assert.True(result.HeldOutWithinPromptAuroc > 0.9, $"held-out within-prompt AUROC {result.HeldOutWithinPromptAuroc}");
+        Assert.Contains(reporter.Metrics, m => m.Name == "verifier/within_prompt_auroc");
+        var losses = reporter.Metrics.Where(m => m.Name == "train/loss").Select(m => m.Value).ToList();
+        Assert.True(losses[^1] < losses[0], $"train loss {string.Join(", ", losses)}");
+    }
+
+    [Fact]
+    public void Backbone_starts_from_the_base_checkpoint_and_the_head_reads_the_last_token()
+    {
+        // Arrange: one step at a negligible learning rate, so the saved backbone is the base model's.
+        var basePath = SaveTinyBase();
+        var config = new RewardModelConfig
+        {
+            BaseCheckpoint = basePath, Objective = "pairwise", Steps = 1, BatchSize = 4, LearningRate = 1e-7, EvalEvery = 0, Device = "cpu", Seed = 2,
+        };
+
+        // Act
+        var result = RewardModelRun.Execute(config, ToyData(8, 4, seed: 3), Path.Combine(_dir, "rm-init"), new ConsoleReporter(output: TextWriter.Null));
+
+        // Assert: every backbone tensor equals the base GPT's (up to the one tiny step).
+        var (baseModel, _) = Checkpoint.LoadGpt(basePath, CPU);
+        var (rm, _) = Checkpoint.Load(result.CheckpointPath, CPU);
+        var baseState = baseModel.state_dict();
+        var rmState = rm.state_dict();
+        Assert.NotEmpty(baseState);
+        foreach (var (name, value) in baseState)
+            Assert.True((rmState["backbone." + name] - value).abs().max().item<float>() < 1e-4, name);
+
+        // Head position: a sample scores the same alone and right-padded next to a longer one (the head reads its EOS).
+        var model = (RewardModel)rm;
+        var alone = RewardModelRun.Score(model, CharTokenizer.Instance, [("Q1?\nA: ", "7 yes")]);
+        var padded = RewardModelRun.Score(model, CharTokenizer.Instance, [("Q1?\nA: ", "7 yes"), ("Q1?\nA: ", "7 yes and a much longer tail")]);
+        Assert.Equal(alone[0], padded[0], 5);
+        baseModel.Dispose(); rm.Dispose();
     }
 }
