@@ -60,33 +60,32 @@ public static class ExperimentsApi
         }
     }
 
+    /// <summary>"3, 7" → [3, 7]; the error names the field and the bad part (null when fine).</summary>
+    private static string? ParseRunIds(string? ids, out List<int> parsed)
+    {
+        parsed = [];
+        foreach (var part in (ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, out var id)) return $"The field ids has '{part}', which is not a run id.";
+            parsed.Add(id);
+        }
+        return parsed.Count is 0 or > RunExplorerService.MaxCompare
+            ? $"The field ids must list 1 to {RunExplorerService.MaxCompare} run ids, e.g. ids=3,7." : null;
+    }
+
     public static async Task<Results<Ok<RunComparison>, ValidationProblem, NotFound>> Compare(
         [FromServices] RunExplorerService explorer, CancellationToken ct, string? ids = null)
     {
-        var parsed = new List<int>();
-        foreach (var part in (ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (!int.TryParse(part, out var id))
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [$"The field ids has '{part}', which is not a run id."] }, title: QueryTitle);
-            parsed.Add(id);
-        }
-        if (parsed.Count is 0 or > RunExplorerService.MaxCompare)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [$"The field ids must list 1 to {RunExplorerService.MaxCompare} run ids, e.g. ids=3,7."] }, title: QueryTitle);
+        if (ParseRunIds(ids, out var parsed) is { } idsError)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [idsError] }, title: QueryTitle);
         return await explorer.CompareAsync(parsed, ct) is { } comparison ? TypedResults.Ok(comparison) : TypedResults.NotFound();
     }
 
     public static async Task<Results<Ok<IReadOnlyList<GroupCurve>>, ValidationProblem, NotFound>> CompareCurves(
         [FromServices] RunExplorerService explorer, CancellationToken ct, string? ids = null, string? metric = null)
     {
-        var parsed = new List<int>();
-        foreach (var part in (ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (!int.TryParse(part, out var id))
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [$"The field ids has '{part}', which is not a run id."] }, title: QueryTitle);
-            parsed.Add(id);
-        }
-        if (parsed.Count is 0 or > RunExplorerService.MaxCompare)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [$"The field ids must list 1 to {RunExplorerService.MaxCompare} run ids, e.g. ids=3,7."] }, title: QueryTitle);
+        if (ParseRunIds(ids, out var parsed) is { } idsError)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [idsError] }, title: QueryTitle);
         if (string.IsNullOrWhiteSpace(metric))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["metric"] = ["The field metric is required, e.g. metric=eval/loss."] }, title: QueryTitle);
         return await explorer.GroupCurvesAsync(parsed, metric, ct) is { } curves ? TypedResults.Ok(curves) : TypedResults.NotFound();
