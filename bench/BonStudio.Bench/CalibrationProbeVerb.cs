@@ -2,7 +2,7 @@
 // checkpoint, answers a few training questions greedily, builds training pairs in one of several modes, prints a few
 // encoded pairs (which tokens are targets), fine-tunes with LikelihoodTrainer and reports accuracy by level and the
 // confidence-line parse rate before/after.
-//   calib-probe model=<ckpt> [mode=full|response|reference|reference-conf|phraseonly] [steps=60] [lr=3e-4] [batch=32]
+//   calib-probe model=<ckpt> [mode=full|response|reference|reference-conf|phraseonly|digits|full-lm] [steps=60] [lr=3e-4] [batch=32]
 //               [train=200] [pool=0] [test=90] [levels=1,2,3] [seed=1] [freeze=wte.,wpe.] [threads=1] [maxnew=180]
 using System.Globalization;
 using System.Text.Json;
@@ -16,7 +16,7 @@ namespace BonStudio.Bench;
 public sealed class CalibrationProbeVerb : IBenchmark
 {
     public string Name => "calib-probe";
-    public string Description => "diagnose calibration-SFT: calib-probe model=<ckpt> [mode=full|response|reference|reference-conf|phraseonly] [steps= lr= batch= train= test= levels= seed= threads= maxnew=]";
+    public string Description => "diagnose calibration-SFT: calib-probe model=<ckpt> [mode=full|response|reference|reference-conf|phraseonly|digits|full-lm] [steps= lr= batch= train= test= levels= seed= threads= maxnew=]";
 
     public Task RunAsync(string[] args)
     {
@@ -49,6 +49,10 @@ public sealed class CalibrationProbeVerb : IBenchmark
             return mode switch
             {
                 "full" => new TrainingPair(MiniMath.Prompt(x.Problem), LinguisticFormat.Completion(x.Response, phrase)),
+                // Control: a confidence suffix made only of tokens the base already emits (digits, '#', space), no '\n' or letters.
+                "digits" => new TrainingPair(MiniMath.Prompt(x.Problem), x.Response.TrimEnd() + DigitMarker + "95"),
+                // The whole sequence is a target (question text too): the letters and '\n' become trained outputs everywhere.
+                "full-lm" => new TrainingPair("", MiniMath.Prompt(x.Problem) + LinguisticFormat.Completion(x.Response, phrase)),
                 "response" => new TrainingPair(MiniMath.Prompt(x.Problem), x.Response),
                 "reference" => new TrainingPair(MiniMath.Prompt(x.Problem), MiniMath.Completion(x.Problem)),
                 "reference-conf" => new TrainingPair(MiniMath.Prompt(x.Problem), LinguisticFormat.Completion(MiniMath.Completion(x.Problem), phrase)),
@@ -79,12 +83,21 @@ public sealed class CalibrationProbeVerb : IBenchmark
         return Task.CompletedTask;
     }
 
+    private const string DigitMarker = " ### ";
+
     private static void Report(string label, ICausalLM model, BonStudio.Training.Text.ITokenizer tokenizer, IReadOnlyList<MathProblem> test, int maxNew, PhraseLadderView ladder)
     {
         var answered = ConfidenceSources.AnswerGreedy(model, tokenizer, test, maxNew);
+        // Answers graded without a trailing digit-marker suffix (mode=digits), exactly as before otherwise.
+        answered = answered.Select(x =>
+        {
+            int at = x.Response.LastIndexOf(DigitMarker, StringComparison.Ordinal);
+            return at < 0 ? x : x with { Correct = MiniMath.IsCorrect(x.Response[..at], x.Problem.Answer) };
+        }).ToList();
+        int digitSuffix = answered.Count(x => x.Response.Contains(DigitMarker, StringComparison.Ordinal));
         var byLevel = answered.GroupBy(x => x.Problem.Level).OrderBy(g => g.Key).Select(g => $"L{g.Key}={g.Average(x => x.Correct ? 1.0 : 0.0):F2}");
         int parsed = answered.Count(x => LinguisticFormat.Parse(x.Response, ladder).Parsed);
-        Console.WriteLine($"RESULT {label}: accuracy {answered.Average(x => x.Correct ? 1.0 : 0.0):F3} ({string.Join(" ", byLevel)}), parseable {parsed}/{answered.Count}");
+        Console.WriteLine($"RESULT {label}: accuracy {answered.Average(x => x.Correct ? 1.0 : 0.0):F3} ({string.Join(" ", byLevel)}), parseable {parsed}/{answered.Count}, digit suffix {digitSuffix}/{answered.Count}");
         foreach (var x in answered.Where(x => x.Problem.Level == 1).Take(3)) Console.WriteLine($"  L1 {JsonSerializer.Serialize(x.Response)}");
     }
 }
