@@ -34,6 +34,8 @@ public sealed record LikelihoodTrainingOptions
     public double GradClip { get; init; } = 1.0;
     /// <summary>Seed of the batch order (each step's batch depends only on (seed, step)).</summary>
     public long Seed { get; init; } = 0;
+    /// <summary>Parameters left as they are (name prefixes, e.g. "wte." for the tied token embedding / output head).</summary>
+    public IReadOnlyList<string> FrozenParameterPrefixes { get; init; } = [];
     /// <summary>Report the loss every K steps.</summary>
     public int LogEvery { get; init; } = 20;
 
@@ -67,8 +69,12 @@ public static class LikelihoodTrainer
         if (model is not nn.Module module) throw new ArgumentException("the model must be a TorchSharp module to be trained.", nameof(model));
         if (pairs.Count == 0) throw new ArgumentException("no training pairs.", nameof(pairs));
         var encoded = Encode(pairs, tokenizer, model.ContextLength);
-        var decay = module.parameters().Where(p => p.dim() >= 2).ToList();
-        var noDecay = module.parameters().Where(p => p.dim() < 2).ToList();
+        var trained = module.named_parameters()
+            .Where(np => !options.FrozenParameterPrefixes.Any(prefix => np.name.StartsWith(prefix, StringComparison.Ordinal)))
+            .Select(np => np.parameter).ToList();
+        if (trained.Count == 0) throw new ArgumentException("FrozenParameterPrefixes freeze every parameter of the model.");
+        var decay = trained.Where(p => p.dim() >= 2).ToList();
+        var noDecay = trained.Where(p => p.dim() < 2).ToList();
         using var optimizer = optim.AdamW([
             new AdamW.ParamGroup(decay, new AdamW.Options { LearningRate = options.LearningRate, weight_decay = options.WeightDecay }),
             new AdamW.ParamGroup(noDecay, new AdamW.Options { LearningRate = options.LearningRate, weight_decay = 0 }),
@@ -89,7 +95,7 @@ public static class LikelihoodTrainer
                 optimizer.zero_grad();
                 var lossTensor = WeightedLoss(model, batch);
                 lossTensor.backward();
-                if (options.GradClip > 0) nn.utils.clip_grad_norm_(module.parameters(), options.GradClip);
+                if (options.GradClip > 0) nn.utils.clip_grad_norm_(trained, options.GradClip);
                 optimizer.step();
                 loss = lossTensor.item<float>();
             }

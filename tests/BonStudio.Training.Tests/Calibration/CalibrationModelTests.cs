@@ -151,6 +151,26 @@ public sealed class CalibrationModelTests : IDisposable
     }
 
     [Fact]
+    public void Frozen_parameter_prefixes_are_left_untouched_while_the_rest_trains()
+    {
+        using var model = TinyModel(21);
+        var before = ((nn.Module)model).named_parameters().ToDictionary(np => np.name, np => np.parameter.detach().clone());
+        var pairs = new List<TrainingPair> { new("What? ", "yes"), new("Who? ", "no") };
+        LikelihoodTrainer.Train(model, Tok, pairs, new LikelihoodTrainingOptions
+        {
+            Steps = 3, BatchSize = 2, LearningRate = 1e-2, WarmupSteps = 0, FrozenParameterPrefixes = ["wte.", "h.0.attn."],
+        }, new ConsoleReporter(output: TextWriter.Null));
+        foreach (var (name, p) in ((nn.Module)model).named_parameters())
+        {
+            bool frozen = name.StartsWith("wte.", StringComparison.Ordinal) || name.StartsWith("h.0.attn.", StringComparison.Ordinal);
+            bool same = p.detach().eq(before[name]).all().item<bool>();
+            Assert.True(frozen == same, $"{name}: frozen {frozen} but unchanged {same}");
+        }
+        Assert.Throws<ArgumentException>(() => LikelihoodTrainer.Train(model, Tok, pairs,
+            new LikelihoodTrainingOptions { Steps = 1, FrozenParameterPrefixes = [""] }, new ConsoleReporter(output: TextWriter.Null)));
+    }
+
+    [Fact]
     public void Calibration_sft_end_to_end_teaches_a_tiny_model_to_emit_parseable_phrases()
     {
         // A small MiniMath GPT trained by calib-base (Fixtures/calibration-base/README.md): it already writes answers in
