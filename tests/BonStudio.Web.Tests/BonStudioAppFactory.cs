@@ -12,7 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace BonStudio.Web.Tests;
 
-public sealed class BonStudioAppFactory : WebApplicationFactory<Program>
+public class BonStudioAppFactory : WebApplicationFactory<Program>
 {
     public string DataDirectory { get; }
     private readonly Dictionary<string, string> _settings;

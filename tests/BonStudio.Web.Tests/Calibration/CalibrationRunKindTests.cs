@@ -21,7 +21,7 @@ public class CalibrationRunKindTests
         var created = await http.PostAsJsonAsync("/api/runs", new CreateRunRequest(kind, $"tiny {kind}", config), Json);
         Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
         int runId = (await created.Content.ReadFromJsonAsync<JsonObject>(Json))!["id"]!.GetValue<int>();
-        return await Wait.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
+        return await Eventually.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
             r => r.IsFinished, TimeSpan.FromSeconds(180), $"the {kind} run");
     }
 

@@ -34,7 +34,7 @@ public class BonEvalRunTests
         var created = await http.PostAsJsonAsync("/api/runs", new CreateRunRequest("bon-eval", "tiny eval", config), Json);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         int runId = (await created.Content.ReadFromJsonAsync<JsonObject>(Json))!["id"]!.GetValue<int>();
-        var run = await Wait.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
+        var run = await Eventually.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
             r => r.IsFinished, TimeSpan.FromSeconds(120), "the bon-eval run");
 
         // Assert: 3 prompts × 2 temperatures × 4 samples, two layers (oracle, noisy oracle), every sample scored by both.

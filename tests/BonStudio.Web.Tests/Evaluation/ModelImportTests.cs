@@ -80,7 +80,7 @@ public class ModelImportTests
         var run = await http.PostAsJsonAsync("/api/runs", new CreateRunRequest("bon-eval", "eval imported llama", config), Json);
         Assert.Equal(HttpStatusCode.Created, run.StatusCode);
         int runId = (await run.Content.ReadFromJsonAsync<JsonObject>(Json))!["id"]!.GetValue<int>();
-        var finished = await Wait.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
+        var finished = await Eventually.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
             r => r.IsFinished, TimeSpan.FromSeconds(120), "the bon-eval run");
 
         Assert.True(finished.Status == RunStatus.Succeeded, finished.Error);
@@ -136,7 +136,7 @@ public class ModelImportTests
         var run = await http.PostAsJsonAsync("/api/runs", new CreateRunRequest("bon-eval", "code eval", config), Json);
         Assert.Equal(HttpStatusCode.Created, run.StatusCode);
         int runId = (await run.Content.ReadFromJsonAsync<JsonObject>(Json))!["id"]!.GetValue<int>();
-        var finished = await Wait.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
+        var finished = await Eventually.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
             r => r.IsFinished, TimeSpan.FromSeconds(180), "the code bon-eval run");
 
         // Assert: every sample carries the sandbox's verdict and reason; only the passing task is correct.
@@ -166,7 +166,7 @@ public class ModelImportTests
         var created = await http.PostAsJsonAsync("/api/runs", new CreateRunRequest(kind, $"imported {kind}", config), Json);
         Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
         int runId = (await created.Content.ReadFromJsonAsync<JsonObject>(Json))!["id"]!.GetValue<int>();
-        return await Wait.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
+        return await Eventually.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
             r => r.IsFinished, TimeSpan.FromSeconds(180), $"the {kind} run");
     }
 

@@ -38,7 +38,7 @@ public class VerifierRunTests
         var created = await http.PostAsJsonAsync("/api/runs", new CreateRunRequest("verifier", "tiny rm", config), Json);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         int runId = (await created.Content.ReadFromJsonAsync<JsonObject>(Json))!["id"]!.GetValue<int>();
-        var run = await Wait.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
+        var run = await Eventually.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
             r => r.IsFinished, TimeSpan.FromSeconds(120), "the verifier run");
 
         // Assert: held-out AUROC/accuracy reported, checkpoint registered as a reward model.

@@ -51,7 +51,7 @@ public class BonFineTuneRunTests
         var created = await http.PostAsJsonAsync("/api/runs", new CreateRunRequest("bon-finetune", "tiny bon", TinyConfig(baseModel, baselineId)), Json);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         int runId = (await created.Content.ReadFromJsonAsync<JsonObject>(Json))!["id"]!.GetValue<int>();
-        var run = await Wait.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
+        var run = await Eventually.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
             r => r.IsFinished, TimeSpan.FromSeconds(180), "the bon-finetune run");
 
         Assert.True(run.Status == RunStatus.Succeeded, run.Error);
@@ -97,7 +97,7 @@ public class BonFineTuneRunTests
         int baseModel = app.AddTinyModel();
         var created = await http.PostAsJsonAsync("/api/runs", new CreateRunRequest("bon-finetune", "bad", TinyConfig(baseModel, evaluateAfter: 999)), Json);
         int runId = (await created.Content.ReadFromJsonAsync<JsonObject>(Json))!["id"]!.GetValue<int>();
-        var run = await Wait.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
+        var run = await Eventually.Until(async () => { using var db = app.Db(); return await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId); },
             r => r.IsFinished, TimeSpan.FromSeconds(60), "the bon-finetune run");
         Assert.Equal(RunStatus.Failed, run.Status);
         Assert.Contains("evaluateAfter: run 999 does not exist", run.Error);
