@@ -6,29 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace BonStudio.Data.Tests;
 
 /// <summary>Real SQLite files in a temp folder, migrated the way the host does at start-up.</summary>
-public sealed class MigrationTests : IAsyncLifetime
+public sealed class MigrationTests : MigratedSqliteTest
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "bonstudio-data-" + Guid.NewGuid().ToString("N"));
-    private ServiceProvider _services = null!;
-
-    public async Task InitializeAsync()
-    {
-        _services = new ServiceCollection()
-            .AddBonStudioData(DataExtensions.SqliteConnectionString(Path.Combine(_dir, "test.db")))
-            .BuildServiceProvider();
-        await using var db = NewDb();
-        await db.MigrateAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _services.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private BonStudioDb NewDb() => _services.GetRequiredService<IDbContextFactory<BonStudioDb>>().CreateDbContext();
-
     private static Run NewRun(string name = "r") => new()
     {
         Kind = "sft", Name = name, ConfigJson = "{}", ConfigHash = new string('a', 64), GroupHash = new string('b', 64),

@@ -6,29 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace BonStudio.Data.Tests;
 
-public sealed class QueryPlanTests : IAsyncLifetime
+public sealed class QueryPlanTests : MigratedSqliteTest
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "bonstudio-plan-" + Guid.NewGuid().ToString("N"));
-    private ServiceProvider _services = null!;
-
-    public async Task InitializeAsync()
-    {
-        _services = new ServiceCollection()
-            .AddBonStudioData(DataExtensions.SqliteConnectionString(Path.Combine(_dir, "test.db")))
-            .BuildServiceProvider();
-        await using var db = NewDb();
-        await db.MigrateAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _services.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private BonStudioDb NewDb() => _services.GetRequiredService<IDbContextFactory<BonStudioDb>>().CreateDbContext();
-
     /// <summary>The plan lines of an EF query (its SQL from ToQueryString, parameters bound from the ".param set" lines).</summary>
     private static async Task<List<string>> PlanAsync(BonStudioDb db, IQueryable query)
     {
