@@ -67,3 +67,11 @@ public sealed record RunKindField(string Name, string Label, string? Help, strin
 
 /// <summary>Outcome of a cancel request.</summary>
 public enum CancelOutcome { NotFound, AlreadyFinished, Cancelled, Requested }
+
+/// <summary>The order metric names are listed in: digit runs compare as numbers, so bon_at_2 comes before bon_at_16
+/// (the BCL's numeric ordering, new in .NET 10; it needs ICU, which the SDK and aspnet images have).</summary>
+public static class MetricNameOrder
+{
+    public static readonly StringComparer Comparer =
+        StringComparer.Create(System.Globalization.CultureInfo.InvariantCulture, System.Globalization.CompareOptions.NumericOrdering);
+}

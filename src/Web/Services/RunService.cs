@@ -156,7 +156,7 @@ public sealed class RunService(
             r.TagList, r.Notes, r.ExperimentId, JsonNode.Parse(r.ConfigJson)!.AsObject(), r.ConfigHash, r.GroupHash, r.Seed,
             r.Device, r.Threads, r.Worker, r.CodeVersion, r.EnvironmentJson, Utc(r.CreatedAt), Utc(r.StartedAt), Utc(r.FinishedAt),
             Utc(r.HeartbeatAt), r.Attempts, r.ParentRunId, r.HangfireJobId,
-            summaries.OrderBy(s => s.Name, StringComparer.Ordinal).ToDictionary(s => s.Name, s => s.Value),
+            summaries.OrderBy(s => s.Name, MetricNameOrder.Comparer).ToDictionary(s => s.Name, s => s.Value),
             models.Select(ToItem).ToList());
     }
 
