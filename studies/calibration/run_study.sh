@@ -74,7 +74,7 @@ report)
   done_runs() { for s in $SEEDS; do if [ -f $RUNS/$1-s$s/metrics.tsv ]; then printf "s$s=$RUNS/$1-s$s,"; fi; done | sed "s/,\$//"; }
   evals=$(done_runs eval); sfts=$(done_runs ${P}sft-$SOURCE); conf=$(done_runs ${P}sft-confident)
   [ ! -f $RUNS/val-eval-s1/metrics.tsv ] || bench calib-report out=$FIG name=val-sources runs=val=$RUNS/val-eval-s1 title="Validation: three confidence sources (seed 1)" > $RUNS/report-val-sources.txt
-  [ ! -f $RUNS/${P}val-sft-$SOURCE-s1/metrics.tsv ] || bench calib-report out=$FIG name=${P}val-sft runs=val=$RUNS/${P}val-sft-$SOURCE-s1 sources=phrase,phrase-ladder,$SOURCE title="Validation: calibration-SFT ($SOURCE labels), seed 1" > $RUNS/report-${P}val-sft.txt
+  [ ! -f $RUNS/${P}val-sft-$SOURCE-s1/metrics.tsv ] || bench calib-report out=$FIG name=${P}val-sft runs=val=$RUNS/${P}val-sft-$SOURCE-s1 sources=phrase,phrase-ladder,$SOURCE,$SOURCE-ladder,always-confident title="Validation: calibration-SFT ($SOURCE labels, 800 steps), seed 1" > $RUNS/report-${P}val-sft.txt
   [ -z "$evals" ] || bench calib-report out=$FIG name=sources-s1 runs=s1=$RUNS/eval-s1 title="Base model: three confidence sources (test, seed 1)" > $RUNS/report-sources-s1.txt
   [ -z "$evals" ] || bench calib-report out=$FIG name=sources-all runs=$evals > $RUNS/report-sources-all.txt
   [ -z "$sfts" ] || bench calib-report out=$FIG name=${P}sft-$SOURCE-all runs=$sfts > $RUNS/report-${P}sft-$SOURCE-all.txt

@@ -39,7 +39,7 @@ def where(rs):
 
 
 rows, agg = [], defaultdict(list)
-print("| run | accuracy base → tuned (tuned L1 / L2 / L3 %) | unparseable (free) | levels used: free / ladder | ladder = free (parseable) |")
+print("| run | accuracy base → tuned (base L1 / L2 / L3 → tuned L1 / L2 / L3 %) | unparseable (free) | levels used: free / ladder | ladder = free (parseable) |")
 print("|---|---|---|---|---|")
 for arg in sys.argv[1:]:
     name, d = arg.split("=", 1)
@@ -49,7 +49,8 @@ for arg in sys.argv[1:]:
     unp = int(m["calibration/unparseable"])
     agree = m.get("calibration/ladder_agrees_with_free", float("nan"))
     lf, ll = len({x["phrase"] for x in free}), len({x["phrase"] for x in ladder})
-    print(f"| {name} | {100 * m['base_accuracy']:.1f} % → {100 * m['accuracy']:.1f} % ({by_level(tuned)}) | {unp} / {len(tuned)} | {lf} / {ll} | {agree:.2f} |")
+    base = by_level(r["p-true"]) if "p-true" in r else "—"  # the base model's test answers are recorded with their p-true
+    print(f"| {name} | {100 * m['base_accuracy']:.1f} % → {100 * m['accuracy']:.1f} % ({base} → {by_level(tuned)}) | {unp} / {len(tuned)} | {lf} / {ll} | {agree:.2f} |")
     for k, v in [("base", m["base_accuracy"]), ("tuned", m["accuracy"]), ("unparseable", unp), ("free levels", lf), ("ladder levels", ll), ("agree", agree)]:
         agg[k].append(v)
     rows.append((name, free, ladder))
