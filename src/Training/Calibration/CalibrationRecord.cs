@@ -8,7 +8,7 @@ using System.Text.Json.Serialization;
 namespace BonStudio.Training.Calibration;
 
 /// <summary>One raw calibration pair.</summary>
-/// <param name="Source">Confidence source: "p-true", "consistency", "likelihood", "phrase", "{source}-ladder",
+/// <param name="Source">Confidence source: "p-true", "consistency", "likelihood", "phrase", "phrase-ladder", "{source}-ladder",
 /// "always-confident", "constant-train-accuracy" (see <see cref="ConfidenceSources"/>).</param>
 /// <param name="QuestionKey">Stable id of the question (MiniMath content hash).</param>
 /// <param name="Confidence">Confidence in [0, 1] that <paramref name="Answer"/> is correct.</param>

@@ -4,7 +4,9 @@
 // questions and the phrase it emits is parsed, mapped back to its probability and scored against correctness.
 //
 // Sources recorded per test question (raw pairs through ICalibrationSink):
-//   phrase                   the fine-tuned model's emitted phrase → probability (parseable outputs only)
+//   phrase                   the fine-tuned model's freely (greedily) emitted phrase → probability (parseable outputs only)
+//   phrase-ladder            the ladder phrase the fine-tuned model finds most likely after its own answer
+//                            (LadderDecoding: constrained choice, every answer)
 //   always-confident         the same answers, all at the ladder's top probability (baseline, no training needed)
 //   constant-train-accuracy  the same answers, all at the base model's accuracy on the training questions (best constant)
 //   {source}, {source}-ladder  the BASE model's test answers with the source's confidence and its ladder-rounded value:
@@ -27,6 +29,7 @@ public sealed record CalibrationSftResult(
     int TestProblems,
     int Unparseable,
     IReadOnlyDictionary<string, int> PhraseCounts,
+    IReadOnlyDictionary<string, int> LadderPhraseCounts,
     IReadOnlyDictionary<string, int> TrainingPhraseCounts,
     IReadOnlyList<CalibrationSummary> Summaries);
 
@@ -39,7 +42,9 @@ public static class CalibrationSft
     /// Runs a calibration-sft synchronously; writes the fine-tuned model to <c>runDirectory/calibration-sft.safetensors</c>
     /// (announced through <see cref="IRunReporter.Checkpoint"/>). Metrics: <c>accuracy</c>, <c>base_accuracy</c>,
     /// <c>base_train_accuracy</c>, <c>calibration/unparseable</c> (count) and <c>calibration/unparseable_share</c>,
-    /// <c>phrases/{phrase}</c> (emitted counts), <c>train_phrases/{phrase}</c> (label counts), <c>sft/loss</c>, and
+    /// <c>phrases/{phrase}</c> (freely emitted counts), <c>phrases_ladder/{phrase}</c> (constrained choices),
+    /// <c>calibration/ladder_agrees_with_free</c> (share of parseable answers whose free phrase is the constrained one),
+    /// <c>train_phrases/{phrase}</c> (label counts), <c>sft/loss</c>, and
     /// <c>calibration/{source}/ece|brier|auroc|mean_confidence</c> for every recorded source (see the file header).
     /// </summary>
     public static CalibrationSftResult Execute(CalibrationSftConfig config, string modelCheckpointPath, string runDirectory,
@@ -134,17 +139,30 @@ public static class CalibrationSft
         var phraseCounts = Histogram(parseable.Select(i => parsed[i].Phrase!), ladder);
         foreach (var (phrase, count) in phraseCounts) reporter.Metric($"phrases/{phrase}", 0, count);
 
+        // 4b. the constrained choice: the most likely whole ladder phrase after each answer (never unparseable).
+        reporter.Progress(0.95, "scoring the ladder phrases after each answer");
+        var chosen = LadderDecoding.Choose(model, tokenizer, tuned.Select(a => (a.Problem, a.Response)).ToList(), ladder, ct);
+        summaries.Add(Emit(ConfidenceSources.PhraseLadder, tuned, chosen.Select(c => c.Probability).ToArray(), i => chosen[i].Phrase, sink, reporter));
+        var ladderCounts = Histogram(chosen.Select(c => c.Phrase), ladder);
+        foreach (var (phrase, count) in ladderCounts) reporter.Metric($"phrases_ladder/{phrase}", 0, count);
+        int agree = parseable.Count(i => parsed[i].Phrase == chosen[i].Phrase);
+        reporter.Metric("calibration/ladder_agrees_with_free", 0, parseable.Count == 0 ? 0 : agree / (double)parseable.Count);
+        int shortened = chosen.Count(c => c.Shortened);
+        if (shortened > 0) reporter.Log($"{shortened} answers were too long to score with a phrase and were scored in their short form.");
+
         // Baselines on the same answers (all of them: a constant needs no parsing).
         summaries.Add(Emit(ConfidenceSources.AlwaysConfident, tuned, Enumerable.Repeat(ladder.Top.Probability, tuned.Count).ToArray(), _ => ladder.Top.Phrase, sink, reporter));
         summaries.Add(Emit(ConfidenceSources.ConstantTrainAccuracy, tuned, Enumerable.Repeat(baseTrainAccuracy, tuned.Count).ToArray(), null, sink, reporter));
 
         reporter.Log($"accuracy {accuracy:P1} (base {baseTestAccuracy:P1}); unparseable {unparseable}/{tuned.Count}; phrases: " +
                      string.Join(", ", phraseCounts.Where(kv => kv.Value > 0).Select(kv => $"{kv.Key} {kv.Value}")));
+        reporter.Log($"ladder-constrained phrases: {string.Join(", ", ladderCounts.Where(kv => kv.Value > 0).Select(kv => $"{kv.Key} {kv.Value}"))}; " +
+                     $"same as the free phrase on {agree}/{parseable.Count} parseable answers");
         foreach (var s in summaries)
             reporter.Log($"{s.Source}: n {s.Count}, accuracy {s.Accuracy:F3}, mean confidence {s.MeanConfidence:F3}, {CalibrationSummary.EceEstimator} {s.Ece15:F3}, Brier {s.Brier:F3}, AUROC {s.Auroc:F3}");
         reporter.Progress(1, "done");
         return new CalibrationSftResult(checkpointPath, baseTrainAccuracy, baseTestAccuracy, accuracy, tuned.Count, unparseable,
-            phraseCounts, trainingPhraseCounts, summaries);
+            phraseCounts, ladderCounts, trainingPhraseCounts, summaries);
     }
 
     /// <summary>

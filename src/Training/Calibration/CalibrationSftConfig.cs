@@ -1,5 +1,5 @@
 // Settings of the `calibration-sft` run kind (linguistic-uncertainty fine-tuning, methods.md §3) in one record.
-// Defaults = the study's preset. The attributes drive the web form, the REST API validation and `run`.
+// Defaults = the study's recipe (docs/results-calibration.md §5: p-true labels, 4000 questions, 800 steps, lr 3e-4). The attributes drive the web form, the REST API validation and `run`.
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using BonStudio.Training.Runtime;
@@ -17,7 +17,7 @@ public sealed record CalibrationSftConfig : IRunConfig, IValidatableObject
     /// <summary>Confidence source whose value picks each training answer's phrase.</summary>
     [Required, AllowedValues(ConfidenceSources.PTrue, ConfidenceSources.Consistency, ConfidenceSources.Likelihood, ErrorMessage = "The {0} field must be p-true, consistency or likelihood."),
      Description("Confidence source that labels the training answers: p-true, consistency or likelihood.")]
-    public string Source { get; init; } = ConfidenceSources.Consistency;
+    public string Source { get; init; } = ConfidenceSources.PTrue;
     /// <summary>"source" (calibrated labels) or "always-confident" (top phrase everywhere: the baseline).</summary>
     [Required, AllowedValues(LabelsFromSource, LabelsAlwaysConfident, ErrorMessage = "The {0} field must be source or always-confident."),
      Description("How training answers are labelled: source (nearest ladder phrase to the source's confidence) or always-confident (the top phrase for every answer; the baseline).")]
@@ -38,7 +38,7 @@ public sealed record CalibrationSftConfig : IRunConfig, IValidatableObject
     public int[] Levels { get; init; } = [1, 2, 3, 4, 5];
     /// <summary>Training questions answered by the model and labelled.</summary>
     [Range(16, 1_000_000), Description("Training questions the model answers; its answers + phrases are the fine-tuning data.")]
-    public int TrainProblems { get; init; } = 2000;
+    public int TrainProblems { get; init; } = 4000;
     /// <summary>Split of the evaluated questions ("test", or "validation" for choosing a recipe); training questions always come from "train".</summary>
     [Required, RegularExpression("^(test|validation)$", ErrorMessage = "Split must be test or validation."),
      Description("Split of the evaluated questions: test, or validation when tuning the recipe (training questions always come from train).")]
@@ -53,7 +53,7 @@ public sealed record CalibrationSftConfig : IRunConfig, IValidatableObject
     // fine-tuning
     /// <summary>Optimizer steps.</summary>
     [Range(1, 1_000_000), Description("Fine-tuning optimizer steps.")]
-    public int Steps { get; init; } = 400;
+    public int Steps { get; init; } = 800;
     /// <summary>Train only the confidence line (the answer is part of the prompt), leaving the answers as the base wrote them.</summary>
     [Description("Put the model's own answer in the prompt and train only the \"Conf: <phrase>\" line (off: the whole answer + phrase is trained, as in the committed study).")]
     public bool PhraseOnlyLoss { get; init; } = false;
@@ -62,7 +62,7 @@ public sealed record CalibrationSftConfig : IRunConfig, IValidatableObject
     public int BatchSize { get; init; } = 32;
     /// <summary>Peak AdamW learning rate.</summary>
     [Range(1e-6, 1.0), Description("Peak learning rate (AdamW) of the fine-tuning.")]
-    public double LearningRate { get; init; } = 5e-4;
+    public double LearningRate { get; init; } = 3e-4;
 
     // P(True) teaching (only when Source = p-true)
     /// <summary>Training questions for teaching the self-evaluation format.</summary>

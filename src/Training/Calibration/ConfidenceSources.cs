@@ -23,6 +23,8 @@ public static class ConfidenceSources
     public const string Likelihood = "likelihood";
     /// <summary>The probability of the ladder phrase a calibration-SFT model emitted.</summary>
     public const string Phrase = "phrase";
+    /// <summary>The probability of the ladder phrase a calibration-SFT model finds most likely after its answer (constrained choice).</summary>
+    public const string PhraseLadder = "phrase-ladder";
     /// <summary>Baseline: every answer gets the ladder's top phrase.</summary>
     public const string AlwaysConfident = "always-confident";
     /// <summary>Baseline: every answer gets the model's accuracy on the training questions (the best constant).</summary>

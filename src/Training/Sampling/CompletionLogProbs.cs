@@ -21,8 +21,8 @@ public static class CompletionLogProbs
         int batch = prompts.Count;
         int length = Enumerable.Range(0, batch).Max(b => prompts[b].Length + completions[b].Length) - 1; // inputs drop the last token
         int maxCompletion = completions.Max(c => c.Length);
-        if (length + 1 > model.ContextLength)
-            throw new ArgumentException($"a prompt + completion has {length + 1} tokens, more than the context length {model.ContextLength}.");
+        if (length > model.ContextLength) // the last token is only a target, as in LikelihoodTrainer
+            throw new ArgumentException($"a prompt + completion has {length + 1} tokens, more than the context length {model.ContextLength} + 1.");
         for (int b = 0; b < batch; b++)
             if (prompts[b].Length == 0) throw new ArgumentException($"prompt {b} is empty (start it with BOS).");
 

@@ -31,7 +31,7 @@ public sealed class CalibrationSftKind : RunKind<CalibrationSftRunConfig>
     public override string Name => CalibrationSft.Kind;
     public override string Title => "Calibration fine-tuning (linguistic uncertainty)";
     public override string Description =>
-        "Fine-tunes a model on its own answers followed by the ladder phrase nearest to its confidence, then scores the phrases it emits against correctness (unparseable outputs counted, phrase usage stored). Compare on the Calibration page.";
+        "Fine-tunes a model on its own answers followed by the ladder phrase nearest to its confidence, then scores the phrases it emits against correctness (unparseable outputs counted, phrase usage stored) and the ladder phrase it finds most likely after each answer (source phrase-ladder). Compare on the Calibration page.";
 
     public override CalibrationSftRunConfig DefaultConfig() => new();
 
@@ -53,6 +53,7 @@ public sealed class CalibrationSftKind : RunKind<CalibrationSftRunConfig>
         var result = CalibrationSft.Execute(config.ToTraining(), modelPath, runDirectory, reporter, store.OpenSink(db.RunId));
         reporter.Log($"test accuracy {result.TestAccuracy:P1} (base {result.BaseTestAccuracy:P1}); unparseable {result.Unparseable}/{result.TestProblems}; " +
                      $"phrases: {string.Join(", ", result.PhraseCounts.Select(kv => $"{kv.Key} {kv.Value}"))}; " +
+                     $"ladder-constrained phrases: {string.Join(", ", result.LadderPhraseCounts.Select(kv => $"{kv.Key} {kv.Value}"))}; " +
                      string.Join("; ", result.Summaries.Select(s => $"{s.Source}: {CalibrationSummary.EceEstimator} {s.Ece15:F3}")));
         db.FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
     }

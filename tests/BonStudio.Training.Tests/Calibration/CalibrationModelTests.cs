@@ -202,6 +202,13 @@ public sealed class CalibrationModelTests : IDisposable
         Assert.Equal(8, sink.OfSource("likelihood-ladder").Count);
         Assert.Contains(reporter.Metrics, m => m.Name == "calibration/unparseable" && m.Value == result.Unparseable);
         Assert.Contains(reporter.Metrics, m => m.Name.StartsWith("phrases/", StringComparison.Ordinal));
+        // The constrained choice covers every answer, with a ladder probability, and agrees with the free phrase where that parsed.
+        var chosen = sink.OfSource(ConfidenceSources.PhraseLadder);
+        Assert.Equal(sink.OfSource(ConfidenceSources.AlwaysConfident).Select(r => r.QuestionKey), chosen.Select(r => r.QuestionKey));
+        Assert.All(chosen, r => Assert.Equal(ladder.Find(r.Phrase!)!.Value.Probability, r.Confidence));
+        Assert.Equal(8, result.LadderPhraseCounts.Values.Sum());
+        Assert.Contains(reporter.Metrics, m => m.Name == "calibration/ladder_agrees_with_free" && m.Value >= 0.5);
+        Assert.Contains(reporter.Metrics, m => m.Name.StartsWith("phrases_ladder/", StringComparison.Ordinal));
         var testIds = MiniMath.Generate("test", 8, [1], 2).Select(p => p.Id).ToHashSet();
         Assert.All(sink.OfSource(ConfidenceSources.AlwaysConfident), r => Assert.Contains(r.QuestionKey, testIds));
     }

@@ -59,8 +59,14 @@ public class CalibrationRunKindTests
         using (var db = app.Db())
         {
             Assert.True(await db.CalibrationPoints.CountAsync(p => p.RunId == sft.Id) >= 3);
+            // The ladder-constrained choice scores every test answer (the free phrase may be unparseable after 2 steps).
+            Assert.Equal(3, await db.CalibrationPoints.CountAsync(p => p.RunId == sft.Id && p.Source == "phrase-ladder"));
+            Assert.Contains(await db.RunSummaries.Where(s => s.RunId == sft.Id).Select(s => s.Name).ToListAsync(), n => n == "calibration/phrase-ladder/ece");
             Assert.True(await db.Models.CountAsync() >= 2, "the fine-tuned checkpoint is registered as a model");
         }
+
+        var sftCurves = (await http.GetFromJsonAsync<JsonObject>($"/api/calibration?runs={sft.Id}&bins=10", Json))!["curves"]!.AsArray();
+        Assert.Contains(sftCurves, c => (string?)c!["source"] == "phrase-ladder"); // what the comparison page lists and picks from
 
         // A ladder that does not parse is refused by the form/API with the field named.
         var bad = await http.PostAsJsonAsync("/api/runs", new CreateRunRequest("calibration-sft", "bad ladder", new JsonObject { ["modelId"] = modelId, ["ladder"] = "sure" }), Json);
