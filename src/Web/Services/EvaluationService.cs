@@ -387,6 +387,26 @@ public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
 
     // ----------------------------------------------------------------------------------------------- re-score
 
+    /// <summary>One reward model, or the mean-logit ensemble of modelId and ensembleModelIds ("reward-model#4+6").</summary>
+    private static IVerifier LearnedVerifier(RescoreRequest request, Func<int, IVerifier> load)
+    {
+        var ids = new[] { request.ModelId }.Concat(request.EnsembleModelIds ?? []).ToList();
+        if (ids.Count == 1) return load(request.ModelId);
+        if (ids.Any(id => id <= 0) || ids.Distinct().Count() != ids.Count)
+            throw new ArgumentException($"ensembleModelIds: model ids must be positive and distinct, got {string.Join(", ", ids)}");
+        var members = new List<IVerifier>();
+        try
+        {
+            foreach (var id in ids) members.Add(load(id));
+            return new EnsembleVerifier("reward-model#" + string.Join("+", ids), members);
+        }
+        catch
+        {
+            foreach (var m in members) (m as IDisposable)?.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Adds a score layer for another verifier to every stored sample of an evaluation. All-or-nothing: every
     /// sample is scored first, with no write lock held (a learned verifier can take minutes, and SQLite has one writer:
     /// holding its lock that long made concurrently starting runs fail with "database is locked"), then the layer and
@@ -400,7 +420,7 @@ public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
             "noisy-oracle" => request.Epsilon is >= 0 and <= 1 ? new NoisyOracleVerifier(request.Epsilon, request.Seed)
                 : throw new ArgumentException($"epsilon: {request.Epsilon} is not a flip probability in [0, 1]"),
             "reward-model" => request.ModelId > 0
-                ? (learned ?? (id => EvaluationVerifiers.LoadRewardModel(new EvaluationStore(dbFactory), id, Training.Runtime.TorchRuntime.ResolveDevice("auto"))))(request.ModelId)
+                ? LearnedVerifier(request, learned ?? (id => EvaluationVerifiers.LoadRewardModel(new EvaluationStore(dbFactory), id, Training.Runtime.TorchRuntime.ResolveDevice("auto"))))
                 : throw new ArgumentException("reward-model re-scoring needs modelId (a learned verifier's model id)"),
             var v => throw new ArgumentException($"verifier: unknown value '{v}' (oracle, noisy-oracle, reward-model)"),
         };
@@ -431,7 +451,7 @@ public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
             }
 
             // 2. Write the layer and its scores: one transaction, held only for the inserts.
-            int? verifierRunId = request.ModelId > 0 ? await db.Models.Where(m => m.Id == request.ModelId).Select(m => m.ProducedByRunId).FirstOrDefaultAsync(ct) : null;
+            int? verifierRunId = request.ModelId > 0 && request.EnsembleModelIds is not { Count: > 0 } ? await db.Models.Where(m => m.Id == request.ModelId).Select(m => m.ProducedByRunId).FirstOrDefaultAsync(ct) : null;
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             if (await db.ScoreLayers.AnyAsync(l => l.RunId == runId && l.Verifier == verifier.Name, ct))
                 throw new ArgumentException($"verifier: evaluation {runId} already has a '{verifier.Name}' layer (added while scoring)");

@@ -94,4 +94,32 @@ public class RescoreTests
         using var check = app.Db();
         Assert.Equal("written during rescore", (await check.Runs.SingleAsync(r => r.Id == runId)).Notes);
     }
+
+    /// <summary>Scores every sample with one fixed probability.</summary>
+    private sealed class ConstantVerifier(double p) : IVerifier
+    {
+        public string Name => $"const({p})";
+        public double[] Score(IReadOnlyList<VerifierInput> samples) => samples.Select(_ => p).ToArray();
+    }
+
+    [Fact]
+    public async Task Several_model_ids_score_with_the_mean_logit_of_the_reward_models()
+    {
+        // Arrange: two "reward models" saying P = 0.9 (logit ln 9) and P = 0.5 (logit 0).
+        using var app = new EvalApp();
+        int runId = SeedEvaluation(app);
+        var service = app.Services.GetRequiredService<EvaluationService>();
+        var members = new Dictionary<int, double> { [98] = 0.9, [99] = 0.5 };
+
+        // Act
+        var result = await service.RescoreAsync(runId, new RescoreRequest("reward-model", ModelId: 98, EnsembleModelIds: [99]), id => new ConstantVerifier(members[id]));
+
+        // Assert: one layer named after both; every score is σ((ln 9 + 0) / 2) = 0.75.
+        Assert.Equal("reward-model#98+99", result.Verifier);
+        using var db = app.Db();
+        var scores = await db.Scores.Where(s => s.ScoreLayerId == result.LayerId).Select(s => s.Value).ToListAsync();
+        Assert.Equal(6, scores.Count);
+        Assert.All(scores, v => Assert.Equal(0.75, v, 12));
+        await Assert.ThrowsAsync<ArgumentException>(() => service.RescoreAsync(runId, new RescoreRequest("reward-model", ModelId: 98, EnsembleModelIds: [98]), id => new ConstantVerifier(members[id])));
+    }
 }
