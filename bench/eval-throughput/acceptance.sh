@@ -7,7 +7,8 @@
 # (serve it with `dotnet BonStudio.Web.dll serve --data-dir DIR` to open the evaluations in the inspector).
 # Usage: bench/eval-throughput/acceptance.sh DATA_DIR [threads=1] [model: default | small | ID of a model in DATA_DIR]
 # Environment: TRAIN_COUNT (train problems for the verifier data, default 600), VERIFIER_STEPS (default 800),
-# VERIFIER_LR (default 0.001): the recipe of docs/results-bon-eval.md.
+# VERIFIER_LR (default 0.001), VERIFIER_OBJECTIVE (bce, pairwise, bce+pairwise or process; default bce): section 2's
+# recipe of docs/results-bon-eval.md. Section 4's (process labels, 20 000 × 8 data) is listed there command by command.
 # Compute is niced; OMP_WAIT_POLICY=PASSIVE keeps idle libtorch threads from spinning on a shared machine.
 set -euo pipefail
 DATA=${1:?data directory}
@@ -16,6 +17,7 @@ MODEL_ARG=${3:-default}
 TRAIN_COUNT=${TRAIN_COUNT:-600}
 VERIFIER_STEPS=${VERIFIER_STEPS:-800}
 VERIFIER_LR=${VERIFIER_LR:-0.001}
+VERIFIER_OBJECTIVE=${VERIFIER_OBJECTIVE:-bce}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export OMP_WAIT_POLICY=PASSIVE
 mkdir -p "$DATA"
@@ -58,7 +60,7 @@ TRAIN_EVAL=$(echo "$TRAIN_OUT" | sed -n 's/^run \([0-9]*\)$/\1/p' | head -1)
 echo "$TRAIN_OUT" | grep -E "^run |bon/pass_at_(1|32) " || true
 
 # 3. The learned verifier (held-out = a share of the TRAIN prompts).
-echo "{\"kind\": \"verifier\", \"name\": \"acceptance verifier\", \"config\": {\"evaluationRunId\": $TRAIN_EVAL, \"steps\": $VERIFIER_STEPS, \"learningRate\": $VERIFIER_LR, \"evalEvery\": 400, \"seed\": 1, \"device\": \"cpu\", \"threads\": $THREADS}}" > "$DATA/verifier.json"
+echo "{\"kind\": \"verifier\", \"name\": \"acceptance verifier\", \"config\": {\"evaluationRunId\": $TRAIN_EVAL, \"steps\": $VERIFIER_STEPS, \"learningRate\": $VERIFIER_LR, \"objective\": \"$VERIFIER_OBJECTIVE\", \"evalEvery\": 400, \"seed\": 1, \"device\": \"cpu\", \"threads\": $THREADS}}" > "$DATA/verifier.json"
 RM_OUT=$(bs run "$DATA/verifier.json" --data-dir "$DATA" 2>>"$DATA/acceptance.log")
 echo "$RM_OUT" | grep -E "^run |verifier/(auroc|accuracy)" || true
 RM=$(echo "$RM_OUT" | sed -n 's/^  model \([0-9]*\):.*/\1/p' | tail -1)

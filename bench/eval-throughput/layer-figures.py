@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """BoN@k (exact order-statistic formula of methods.md §1, ties = mean of the tie group) with 95 % t-intervals over
 prompts, and the mean within-prompt AUROC, for one score layer of a stored evaluation, read straight from the SQLite
-database (no server needed; the same numbers as GET /api/evaluations/{id}/metrics). Standard library only.
+database (no server needed; the same numbers as GET /api/evaluations/{id}/metrics), and BoN@k minus pass@1 paired
+over prompts (mean per-prompt difference with its t-interval). Standard library only.
 Usage: layer-figures.py DB RUN_ID VERIFIER [k ...]   e.g. layer-figures.py data/bonstudio.db 6 reward-model#7 1 2 4 8 16 32"""
 import math
 import sqlite3
@@ -59,4 +60,6 @@ print(f"run {run_id}, layer {verifier}: {len(prompts)} prompts; within-prompt AU
       f"over {len(within)} prompts with both classes")
 for k in ks:
     m, lo, hi = interval([bon_at_k(v, k) for v in prompts.values()])
-    print(f"  BoN@{k:<3} {m:.4f} [{lo:.4f}, {hi:.4f}]")
+    # Paired over prompts: BoN@k minus the prompt's pass@1 (c/n); the interval says whether reranking beats one sample.
+    d, dlo, dhi = interval([bon_at_k(v, k) - statistics.fmean(c for _, c in v) for v in prompts.values()])
+    print(f"  BoN@{k:<3} {m:.4f} [{lo:.4f}, {hi:.4f}]   BoN@{k} - pass@1 paired {d:+.4f} [{dlo:+.4f}, {dhi:+.4f}]")

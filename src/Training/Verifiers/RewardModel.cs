@@ -91,6 +91,13 @@ public sealed class RewardModel : Module<Tensor, Tensor, Tensor>
         return head.call(last).squeeze(1).MoveToOuterDisposeScope();                    // (B,)
     }
 
+    /// <summary>The head at every position: (B, T) logits. Process supervision trains and reads it at step ends.</summary>
+    public Tensor PositionLogits(Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        return head.call(hiddenStates(tokens)).squeeze(2).MoveToOuterDisposeScope();       // (B, T)
+    }
+
     /// <summary>Right-padded (B, T) tokens of BOS + prompt + response + EOS and each row's last index.</summary>
     public static (Tensor Tokens, Tensor LastIndex) Encode(ITokenizer tokenizer, IReadOnlyList<(string Prompt, string Response)> items,
         int contextLength, Device device)
@@ -147,9 +154,12 @@ public sealed record RewardModelConfig : IRunConfig, IValidatableObject
     public double GradClip { get; init; } = 1.0;
     /// <summary>Training loss: "bce" = per-sample binary cross-entropy on the verdict (learns P(correct), including how
     /// hard the prompt is); "pairwise" = Bradley–Terry −log σ(s_correct − s_wrong) over (correct, wrong) pairs of one
-    /// prompt (learns only which sample of a prompt is better: what BoN reranking uses); "bce+pairwise" = their sum.</summary>
-    [Required, RegularExpression("^(bce|pairwise|bce\\+pairwise)$", ErrorMessage = "Objective must be bce, pairwise or bce+pairwise."),
-     Description("Loss: bce (per-sample verdict), pairwise (Bradley–Terry over correct vs wrong samples of the same prompt; ranks within a prompt, as Best-of-N needs) or bce+pairwise (their sum).")]
+    /// prompt (learns only which sample of a prompt is better: what BoN reranking uses); "bce+pairwise" = their sum;
+    /// "process" = step-level (process) supervision: BCE at the end of every step of a chain ("4-2=2; 2-1=1 #### 1")
+    /// on "every step so far matches a correct sample's chain of the same prompt" and at the EOS on the verdict; the
+    /// sample's score is then the minimum over its steps and the EOS (a chain is only as good as its worst step).</summary>
+    [Required, RegularExpression("^(bce|pairwise|bce\\+pairwise|process)$", ErrorMessage = "Objective must be bce, pairwise, bce+pairwise or process."),
+     Description("Loss: bce (per-sample verdict), pairwise (Bradley–Terry over correct vs wrong samples of the same prompt; ranks within a prompt, as Best-of-N needs), bce+pairwise (their sum) or process (step-level labels: a step is good while the chain so far matches a correct sample of the same prompt; score = worst step).")]
     public string Objective { get; init; } = "bce";
     /// <summary>Weight positives by #negatives/#positives in the loss, so a rare class is not ignored.</summary>
     [Description("Balance the classes in the bce loss (positives weighted by #negatives/#positives; pairwise batches are balanced by construction).")]
@@ -223,7 +233,8 @@ public static class RewardModelRun
         int positives = train.Count(e => e.Correct);
         double positiveWeight = config.BalanceClasses && positives > 0 ? (double)(train.Count - positives) / positives : 1.0;
         reporter.Log($"split by prompt: {train.Count} train samples ({positives} correct) / {heldOut.Count} held-out samples ({heldOut.Count(e => e.Correct)} correct)");
-        bool useBce = config.Objective is "bce" or "bce+pairwise", usePairs = config.Objective is "pairwise" or "bce+pairwise";
+        bool useProcess = config.Objective == "process";
+        bool useBce = config.Objective is "bce" or "bce+pairwise", usePairs = config.Objective is "pairwise" or "bce+pairwise" or "process";
         // Pairwise data: the train prompts with both a correct and a wrong sample (the others carry no within-prompt signal).
         var mixedPrompts = train.GroupBy(e => e.PromptKey, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => (Correct: g.Where(e => e.Correct).ToList(), Wrong: g.Where(e => !e.Correct).ToList()))
@@ -231,6 +242,10 @@ public static class RewardModelRun
         if (usePairs && mixedPrompts.Count == 0)
             throw new ArgumentException($"objective {config.Objective}: no train prompt has both a correct and a wrong sample, so there are no pairs.", nameof(trainingData));
         if (usePairs) reporter.Log($"pairwise: {mixedPrompts.Count} train prompts with both correct and wrong samples");
+        // Process labels come from the data itself: the step chains of a prompt's correct samples are its reference chains.
+        var correctChains = useProcess
+            ? mixedPrompts.ToDictionary(g => g.Correct[0].PromptKey, g => g.Correct.Select(e => Steps(e.Response).Steps).ToList(), StringComparer.Ordinal)
+            : null;
 
         var (baseModel, meta) = Checkpoint.Load(config.BaseCheckpoint, device);
         var tokenizer = TokenizerRegistry.Resolve(meta.Tokenizer);
@@ -268,6 +283,18 @@ public static class RewardModelRun
                     }).ToList();
                     var batch = pairs.Select(p => p.Good).Concat(pairs.Select(p => p.Bad)).ToList();
                     var (tokens, last) = RewardModel.Encode(tokenizer, batch.Select(e => (e.Prompt, e.Response)).ToList(), model.ContextLength, device);
+                    if (useProcess)
+                    {
+                        // BCE at every step end and at the EOS of both samples of each pair.
+                        var (rows, cols, labels) = ProcessTargets(tokenizer, batch, correctChains!, model.ContextLength, last);
+                        var all = model.PositionLogits(tokens);                                         // (2P, T)
+                        long width = all.shape[1];
+                        var flatIndex = tensor(rows.Zip(cols, (r, c) => r * width + c).ToArray(), ScalarType.Int64).to(device);
+                        var picked = all.reshape(-1).index_select(0, flatIndex);
+                        loss = functional.binary_cross_entropy_with_logits(picked, tensor(labels).to(device));
+                    }
+                    else
+                    {
                     var logits = model.call(tokens, last);                                              // (2P,)
                     loss = RewardModelRun.PairwiseLoss(logits[..pairCount], logits[pairCount..]);
                     if (useBce)
@@ -275,6 +302,7 @@ public static class RewardModelRun
                         // Pair batches are half correct by construction: no class weight.
                         var labels = cat([ones(pairCount), zeros(pairCount)]).to(device);
                         loss = loss + functional.binary_cross_entropy_with_logits(logits, labels);
+                    }
                     }
                 }
                 else
@@ -303,7 +331,7 @@ public static class RewardModelRun
             }
             if (heldOut.Count > 0 && (done == config.Steps || (config.EvalEvery > 0 && done % config.EvalEvery == 0)))
             {
-                held = Evaluate(model, tokenizer, heldOut, ct);
+                held = Evaluate(model, tokenizer, heldOut, useProcess, ct);
                 reporter.Metric("verifier/auroc", done, held.Auroc);
                 reporter.Metric("verifier/accuracy", done, held.Accuracy);
                 reporter.Metric("verifier/loss", done, held.Loss);
@@ -321,6 +349,77 @@ public static class RewardModelRun
         reporter.Progress(1, "done");
         return new RewardModelResult(path, held.Auroc, held.Accuracy, lastLoss, train.Count, heldOut.Count,
             heldOut.Count == 0 ? double.NaN : heldOut.Average(e => e.Correct ? 1.0 : 0.0), held.WithinPromptAuroc);
+    }
+
+    /// <summary>The steps of a MiniMath-style chain ("4-2=2; 2-1=1 #### 1"): the text before the first "####" split at
+    /// ';', trimmed, and for each step the character offset in <paramref name="response"/> of the delimiter that closes
+    /// it (the ';' or the first '#' of the marker; a causal model only knows a step is complete once it sees it). A last
+    /// step without a marker after it has no end. Model output is untrusted text: anything parses, nothing is evaluated.</summary>
+    public static (List<string> Steps, List<int> Ends) Steps(string response)
+    {
+        int marker = response.IndexOf(Tasks.MiniMath.AnswerMarker, StringComparison.Ordinal);
+        int stop = marker < 0 ? response.Length : marker;
+        var steps = new List<string>();
+        var ends = new List<int>();
+        int start = 0;
+        for (int i = 0; i <= stop; i++)
+        {
+            bool closes = i < stop ? response[i] == ';' : marker >= 0;
+            if (!closes && i < stop) continue;
+            var step = response[start..i].Trim();
+            if (step.Length > 0 && closes) { steps.Add(step); ends.Add(i); }
+            start = i + 1;
+        }
+        return (steps, ends);
+    }
+
+    /// <summary>Token index (in <see cref="RewardModel.Encode"/>'s row) of each step end of <paramref name="response"/>,
+    /// dropping ends cut off by left truncation.</summary>
+    public static List<long> StepEndIndices(ITokenizer tokenizer, string prompt, string response, int contextLength)
+    {
+        int promptTokens = tokenizer.Encode(prompt).Length;
+        int total = 1 + promptTokens + tokenizer.Encode(response).Length + 1;
+        int shift = Math.Max(0, total - contextLength);
+        var result = new List<long>();
+        foreach (var end in Steps(response).Ends)
+        {
+            // BOS at 0, prompt at 1..P, then the response: the delimiter is the last token of response[..end+1].
+            long index = promptTokens + tokenizer.Encode(response[..(end + 1)]).Length - shift;
+            if (index >= 0) result.Add(index);
+        }
+        return result;
+    }
+
+    /// <summary>Process label of each step of <paramref name="response"/>: true while the steps so far equal the first
+    /// steps of one of the prompt's correct chains.</summary>
+    public static List<bool> StepLabels(string response, IReadOnlyList<List<string>> correctChains)
+    {
+        var steps = Steps(response).Steps;
+        var labels = new List<bool>(steps.Count);
+        for (int j = 0; j < steps.Count; j++)
+            labels.Add(correctChains.Any(c => c.Count > j && Enumerable.Range(0, j + 1).All(q => c[q] == steps[q])));
+        return labels;
+    }
+
+    /// <summary>(row, column, label) of every process target of a batch: each step end, then the EOS with the verdict.</summary>
+    private static (long[] Rows, long[] Cols, float[] Labels) ProcessTargets(ITokenizer tokenizer, List<RewardExample> batch,
+        Dictionary<string, List<List<string>>> correctChains, int contextLength, Tensor lastIndex)
+    {
+        var last = lastIndex.cpu().data<long>().ToArray();
+        var rows = new List<long>(); var cols = new List<long>(); var labels = new List<float>();
+        for (int b = 0; b < batch.Count; b++)
+        {
+            var e = batch[b];
+            var stepLabels = StepLabels(e.Response, correctChains[e.PromptKey]);
+            var ends = StepEndIndices(tokenizer, e.Prompt, e.Response, contextLength);
+            // Truncation drops the first ends: align labels to the surviving ones from the right.
+            for (int j = 0; j < ends.Count; j++)
+            {
+                rows.Add(b); cols.Add(ends[j]); labels.Add(stepLabels[stepLabels.Count - ends.Count + j] ? 1f : 0f);
+            }
+            rows.Add(b); cols.Add(last[b]); labels.Add(e.Correct ? 1f : 0f);
+        }
+        return (rows.ToArray(), cols.ToArray(), labels.ToArray());
     }
 
     /// <summary>Bradley–Terry loss mean(−log σ(s_correct − s_wrong)) over pairs (row i of both tensors is one pair of the
@@ -341,9 +440,9 @@ public static class RewardModelRun
     }
 
     /// <summary>Held-out AUROC (ties count ½), accuracy at P = 0.5, mean BCE and mean within-prompt AUROC.</summary>
-    private static (double Auroc, double Accuracy, double Loss, double WithinPromptAuroc) Evaluate(RewardModel model, ITokenizer tokenizer, List<RewardExample> data, CancellationToken ct)
+    private static (double Auroc, double Accuracy, double Loss, double WithinPromptAuroc) Evaluate(RewardModel model, ITokenizer tokenizer, List<RewardExample> data, bool minOverSteps, CancellationToken ct)
     {
-        var scores = Score(model, tokenizer, data.Select(e => (e.Prompt, e.Response)).ToList(), ct);
+        var scores = Score(model, tokenizer, data.Select(e => (e.Prompt, e.Response)).ToList(), ct, minOverSteps: minOverSteps);
         var labels = data.Select(e => e.Correct).ToArray();
         double loss = 0;
         for (int i = 0; i < scores.Length; i++)
@@ -353,8 +452,10 @@ public static class RewardModelRun
     }
 
     /// <summary>P(correct) for each (prompt, response), batched, under no_grad.</summary>
+    /// <param name="minOverSteps">Process-trained models: the score is the minimum of P(good so far) over the step ends
+    /// and the EOS (<see cref="StepEndIndices"/>), not the EOS alone.</param>
     public static double[] Score(RewardModel model, ITokenizer tokenizer, IReadOnlyList<(string Prompt, string Response)> items,
-        CancellationToken ct = default, int batchSize = 64)
+        CancellationToken ct = default, int batchSize = 64, bool minOverSteps = false)
     {
         model.eval();
         using var noGrad = no_grad();
@@ -365,6 +466,22 @@ public static class RewardModelRun
             using var scope = NewDisposeScope();
             var chunk = items.Skip(i).Take(batchSize).ToList();
             var (tokens, last) = RewardModel.Encode(tokenizer, chunk, model.ContextLength, model.Device);
+            if (minOverSteps)
+            {
+                var all = model.PositionLogits(tokens).cpu();                                   // (B, T)
+                var lastIndex = last.cpu().data<long>().ToArray();
+                var flat = all.data<float>().ToArray();
+                long t = all.shape[1];
+                for (int j = 0; j < chunk.Count; j++)
+                {
+                    // The lowest logit is the lowest probability: the chain's worst step (or its verdict at the EOS).
+                    double worst = flat[j * t + lastIndex[j]];
+                    foreach (var col in StepEndIndices(tokenizer, chunk[j].Prompt, chunk[j].Response, model.ContextLength))
+                        worst = Math.Min(worst, flat[j * t + col]);
+                    result[i + j] = 1.0 / (1.0 + Math.Exp(-worst));
+                }
+                continue;
+            }
             var logits = model.call(tokens, last).cpu().data<float>().ToArray();
             // Logistic in double: distinct logits stay distinct scores (no float saturation ties near 0 and 1).
             for (int j = 0; j < logits.Length; j++) result[i + j] = 1.0 / (1.0 + Math.Exp(-(double)logits[j]));

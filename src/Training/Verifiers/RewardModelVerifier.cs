@@ -16,11 +16,14 @@ public sealed class RewardModelVerifier : IDisposableVerifier
     private readonly int _batchSize;
 
     /// <param name="name">Stored with the score layer; defaults to "reward-model(&lt;file name&gt;)".</param>
-    public RewardModelVerifier(RewardModel model, ITokenizer tokenizer, string name, int batchSize = 64)
+    /// <param name="minOverSteps">Score a sample by its worst step (a model trained with the "process" objective).</param>
+    public RewardModelVerifier(RewardModel model, ITokenizer tokenizer, string name, int batchSize = 64, bool minOverSteps = false)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be ≥ 1.");
-        _model = model; _tokenizer = tokenizer; _batchSize = batchSize; Name = name;
+        _model = model; _tokenizer = tokenizer; _batchSize = batchSize; Name = name; _minOverSteps = minOverSteps;
     }
+
+    private readonly bool _minOverSteps;
 
     /// <summary>Loads a "gpt-rm" checkpoint. <paramref name="id"/> (e.g. a model id in the database) names the layer
     /// "reward-model#id"; without it the layer is "reward-model(file name)".</summary>
@@ -34,13 +37,21 @@ public sealed class RewardModelVerifier : IDisposableVerifier
         if (module is not RewardModel model)
             throw new InvalidDataException($"{checkpointPath}: architecture is '{meta.Architecture}', not '{RewardModel.Architecture}' or '{RewardModel.LlamaArchitecture}' (a reward model).");
         var name = id is null ? $"reward-model({Path.GetFileName(checkpointPath)})" : $"reward-model#{id}";
-        return new RewardModelVerifier(model, TokenizerRegistry.Resolve(meta.Tokenizer), name, batchSize);
+        // A process-trained model is read at its step ends; the objective is in the checkpoint's training config.
+        bool process = false;
+        if (!string.IsNullOrEmpty(meta.TrainingConfigJson))
+        {
+            using var config = System.Text.Json.JsonDocument.Parse(meta.TrainingConfigJson);
+            process = config.RootElement.TryGetProperty(nameof(RewardModelConfig.Objective), out var objective)
+                && objective.ValueKind == System.Text.Json.JsonValueKind.String && objective.GetString() == "process";
+        }
+        return new RewardModelVerifier(model, TokenizerRegistry.Resolve(meta.Tokenizer), name, batchSize, process);
     }
 
     public string Name { get; }
 
     public double[] Score(IReadOnlyList<VerifierInput> samples) =>
-        samples.Count == 0 ? [] : RewardModelRun.Score(_model, _tokenizer, samples.Select(s => (s.Prompt, s.Response)).ToList(), batchSize: _batchSize);
+        samples.Count == 0 ? [] : RewardModelRun.Score(_model, _tokenizer, samples.Select(s => (s.Prompt, s.Response)).ToList(), batchSize: _batchSize, minOverSteps: _minOverSteps);
 
     public void Dispose() => _model.Dispose();
 }

@@ -1,4 +1,4 @@
-// `rescore <evaluation run id> --verifier oracle|noisy-oracle|reward-model [--epsilon] [--seed] [--model-id]`:
+// `rescore <evaluation run id> --verifier oracle|noisy-oracle|reward-model [--epsilon] [--seed] [--model-id ID [--model-id ID ...]]`:
 // adds a score layer for another verifier to a stored evaluation (same service as POST /api/evaluations/{id}/rescore);
 // nothing is re-sampled. Prints the new layer and BoN@n under it.
 using System.CommandLine;
@@ -16,7 +16,7 @@ public static class RescoreCommand
         verifier.AcceptOnlyFromAmong("oracle", "noisy-oracle", "reward-model");
         var epsilon = new Option<double>("--epsilon") { Description = "Flip probability of the noisy oracle", DefaultValueFactory = _ => 0.1 };
         var seed = new Option<long>("--seed") { Description = "Seed of the noisy oracle", DefaultValueFactory = _ => 0 };
-        var modelId = new Option<int>("--model-id") { Description = "Model id of the reward model (a `verifier` run's checkpoint)" };
+        var modelId = new Option<int[]>("--model-id") { Description = "Model id of the reward model (a `verifier` run's checkpoint); give it more than once for an ensemble (mean logit)", AllowMultipleArgumentsPerToken = true };
         var cmd = new Command("rescore", "Add a score layer for another verifier to a stored evaluation; samples are never regenerated.") { run, verifier, epsilon, seed, modelId };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -28,7 +28,8 @@ public static class RescoreCommand
             try
             {
                 int id = parse.GetValue(run);
-                var result = await evaluations.RescoreAsync(id, new RescoreRequest(parse.GetValue(verifier)!, parse.GetValue(epsilon), parse.GetValue(seed), parse.GetValue(modelId)), null, ct);
+                var result = await evaluations.RescoreAsync(id, new RescoreRequest(parse.GetValue(verifier)!, parse.GetValue(epsilon), parse.GetValue(seed),
+                    parse.GetValue(modelId) is [var first, ..] ? first : 0, parse.GetValue(modelId) is [_, _, ..] ids ? ids[1..] : null), null, ct);
                 output.WriteLine($"evaluation {result.RunId}: layer {result.LayerId} '{result.Verifier}' scored {result.Scored} samples");
                 var summary = await evaluations.GetAsync(id, ct);
                 foreach (var t in summary!.Temperatures)

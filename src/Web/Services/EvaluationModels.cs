@@ -63,8 +63,10 @@ public sealed record PromptDiffRow(string PromptKey, string Preview, long? SetA,
 public sealed record DiffResult(int A, int B, double TemperatureA, double TemperatureB, string By, string? Verifier,
     int Gained, int Lost, int UnchangedSolved, int UnchangedUnsolved, int OnlyInA, int OnlyInB, IReadOnlyList<PromptDiffRow> Prompts);
 
-/// <summary>Re-scoring: verifier = oracle | noisy-oracle (epsilon, seed) | reward-model (modelId).</summary>
-public sealed record RescoreRequest(string Verifier, double Epsilon = 0.1, long Seed = 0, int ModelId = 0);
+/// <summary>Re-scoring: verifier = oracle | noisy-oracle (epsilon, seed) | reward-model (modelId; with
+/// <paramref name="EnsembleModelIds"/> more reward models whose mean logit with modelId's is the score, layer
+/// "reward-model#4+6").</summary>
+public sealed record RescoreRequest(string Verifier, double Epsilon = 0.1, long Seed = 0, int ModelId = 0, IReadOnlyList<int>? EnsembleModelIds = null);
 
 public sealed record RescoreResult(int RunId, int LayerId, string Verifier, int Scored);
 

@@ -387,7 +387,30 @@ public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
 
     // ----------------------------------------------------------------------------------------------- re-score
 
-    /// <summary>Adds a score layer for another verifier to every stored sample of an evaluation (one transaction).
+    /// <summary>One reward model, or the mean-logit ensemble of modelId and ensembleModelIds ("reward-model#4+6").</summary>
+    private static IVerifier LearnedVerifier(RescoreRequest request, Func<int, IVerifier> load)
+    {
+        var ids = new[] { request.ModelId }.Concat(request.EnsembleModelIds ?? []).ToList();
+        if (ids.Count == 1) return load(request.ModelId);
+        if (ids.Any(id => id <= 0) || ids.Distinct().Count() != ids.Count)
+            throw new ArgumentException($"ensembleModelIds: model ids must be positive and distinct, got {string.Join(", ", ids)}");
+        var members = new List<IVerifier>();
+        try
+        {
+            foreach (var id in ids) members.Add(load(id));
+            return new EnsembleVerifier("reward-model#" + string.Join("+", ids), members);
+        }
+        catch
+        {
+            foreach (var m in members) (m as IDisposable)?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Adds a score layer for another verifier to every stored sample of an evaluation. All-or-nothing: every
+    /// sample is scored first, with no write lock held (a learned verifier can take minutes, and SQLite has one writer:
+    /// holding its lock that long made concurrently starting runs fail with "database is locked"), then the layer and
+    /// its scores are written in one short transaction, so a failure before or during the write leaves no layer.
     /// Oracle verifiers need only the stored verdicts; samples are never regenerated.</summary>
     public async Task<RescoreResult> RescoreAsync(int runId, RescoreRequest request, Func<int, IVerifier>? learned = null, CancellationToken ct = default)
     {
@@ -397,7 +420,7 @@ public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
             "noisy-oracle" => request.Epsilon is >= 0 and <= 1 ? new NoisyOracleVerifier(request.Epsilon, request.Seed)
                 : throw new ArgumentException($"epsilon: {request.Epsilon} is not a flip probability in [0, 1]"),
             "reward-model" => request.ModelId > 0
-                ? (learned ?? (id => EvaluationVerifiers.LoadRewardModel(new EvaluationStore(dbFactory), id, Training.Runtime.TorchRuntime.ResolveDevice("auto"))))(request.ModelId)
+                ? LearnedVerifier(request, learned ?? (id => EvaluationVerifiers.LoadRewardModel(new EvaluationStore(dbFactory), id, Training.Runtime.TorchRuntime.ResolveDevice("auto"))))
                 : throw new ArgumentException("reward-model re-scoring needs modelId (a learned verifier's model id)"),
             var v => throw new ArgumentException($"verifier: unknown value '{v}' (oracle, noisy-oracle, reward-model)"),
         };
@@ -411,16 +434,9 @@ public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
             var sets = await db.SampleSets.AsNoTracking().Where(s => s.RunId == runId).OrderBy(s => s.Id)
                 .Select(s => new { s.Id, s.PromptKey, s.PromptText }).ToListAsync(ct);
             bool needsText = verifier is not (OracleVerifier or NoisyOracleVerifier);
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            var layer = new ScoreLayer
-            {
-                RunId = runId, Verifier = verifier.Name,
-                VerifierRunId = request.ModelId > 0 ? await db.Models.Where(m => m.Id == request.ModelId).Select(m => m.ProducedByRunId).FirstOrDefaultAsync(ct) : null,
-                ConfigJson = System.Text.Json.JsonSerializer.Serialize(request),
-            };
-            db.ScoreLayers.Add(layer);
-            await db.SaveChangesAsync(ct);
-            db.ChangeTracker.AutoDetectChangesEnabled = false;
+
+            // 1. Score (reads only).
+            var scores = new List<(long SampleId, double Value)>();
             int scored = 0;
             foreach (var set in sets)
             {
@@ -430,12 +446,31 @@ public sealed class EvaluationService(IDbContextFactory<BonStudioDb> dbFactory)
                 var inputs = samples.Select(x => new VerifierInput(set.PromptKey, set.PromptText, x.Index, x.Text, x.Correct == true)).ToList();
                 var values = verifier.Score(inputs);
                 for (int i = 0; i < samples.Count; i++)
-                    if (double.IsFinite(values[i])) db.Scores.Add(new Score { SampleId = samples[i].Id, ScoreLayerId = layer.Id, Value = values[i] });
+                    if (double.IsFinite(values[i])) scores.Add((samples[i].Id, values[i]));
                 scored += samples.Count;
-                if (db.ChangeTracker.Entries().Count() > 5000) { db.ChangeTracker.DetectChanges(); await db.SaveChangesAsync(ct); db.ChangeTracker.Clear(); }
             }
-            db.ChangeTracker.DetectChanges();
+
+            // 2. Write the layer and its scores: one transaction, held only for the inserts.
+            int? verifierRunId = request.ModelId > 0 && request.EnsembleModelIds is not { Count: > 0 } ? await db.Models.Where(m => m.Id == request.ModelId).Select(m => m.ProducedByRunId).FirstOrDefaultAsync(ct) : null;
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            if (await db.ScoreLayers.AnyAsync(l => l.RunId == runId && l.Verifier == verifier.Name, ct))
+                throw new ArgumentException($"verifier: evaluation {runId} already has a '{verifier.Name}' layer (added while scoring)");
+            var layer = new ScoreLayer
+            {
+                RunId = runId, Verifier = verifier.Name, VerifierRunId = verifierRunId,
+                ConfigJson = System.Text.Json.JsonSerializer.Serialize(request),
+            };
+            db.ScoreLayers.Add(layer);
             await db.SaveChangesAsync(ct);
+            db.ChangeTracker.AutoDetectChangesEnabled = false;
+            foreach (var chunk in scores.Chunk(5000))
+            {
+                ct.ThrowIfCancellationRequested();
+                db.Scores.AddRange(chunk.Select(x => new Score { SampleId = x.SampleId, ScoreLayerId = layer.Id, Value = x.Value }));
+                db.ChangeTracker.DetectChanges();
+                await db.SaveChangesAsync(ct);
+                db.ChangeTracker.Clear();
+            }
             await tx.CommitAsync(ct);
             return new RescoreResult(runId, layer.Id, verifier.Name, scored);
         }

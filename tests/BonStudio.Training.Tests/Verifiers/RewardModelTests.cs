@@ -92,6 +92,7 @@ public sealed class RewardModelTests : IDisposable
         Assert.Contains("HeldOutFraction", Assert.Throws<ValidationException>(new RewardModelConfig { BaseCheckpoint = "a.safetensors", HeldOutFraction = 0 }.EnsureValid).Message);
         Assert.Contains("Objective", Assert.Throws<ValidationException>(new RewardModelConfig { BaseCheckpoint = "a.safetensors", Objective = "hinge" }.EnsureValid).Message);
         new RewardModelConfig { BaseCheckpoint = "a.safetensors", Objective = "bce+pairwise" }.EnsureValid();
+        new RewardModelConfig { BaseCheckpoint = "a.safetensors", Objective = "process" }.EnsureValid();
     }
 
     [Fact]
@@ -209,5 +210,68 @@ public sealed class RewardModelTests : IDisposable
         var padded = RewardModelRun.Score(model, CharTokenizer.Instance, [("Q1?\nA: ", "7 yes"), ("Q1?\nA: ", "7 yes and a much longer tail")]);
         Assert.Equal(alone[0], padded[0], 5);
         baseModel.Dispose(); rm.Dispose();
+    }
+
+    [Fact]
+    public void Steps_are_split_at_semicolons_before_the_answer_marker_and_labelled_against_correct_chains()
+    {
+        // Two closed steps: the ';' at 5 and the marker's first '#' at 13.
+        var (steps, ends) = RewardModelRun.Steps("4-2=2; 2-2=0 #### 0");
+        Assert.Equal(["4-2=2", "2-2=0"], steps);
+        Assert.Equal([5, 13], ends);
+        // Untrusted text: no marker leaves the last step open; empty steps are skipped; nothing throws.
+        Assert.Equal(["4-2=2"], RewardModelRun.Steps("4-2=2;; 2-").Steps);
+        Assert.Empty(RewardModelRun.Steps("#### 3").Steps);
+        Assert.Empty(RewardModelRun.Steps("").Steps);
+
+        // A step is good while the chain so far equals the start of a correct chain of the prompt.
+        List<List<string>> correct = [["4-2=2", "2-1=1"]];
+        Assert.Equal([true, false], RewardModelRun.StepLabels("4-2=2; 2-2=0 #### 0", correct));
+        Assert.Equal([false, false], RewardModelRun.StepLabels("4-1=3; 2-1=1 #### 1", correct));
+        Assert.Equal([true, true], RewardModelRun.StepLabels("4-2=2;2-1=1 #### 2", correct));
+
+        // Token positions (char tokenizer: BOS, prompt, response): the delimiter tokens themselves.
+        var tokenizer = CharTokenizer.Instance;
+        var indices = RewardModelRun.StepEndIndices(tokenizer, "Q?\nA: ", "4-2=2; 2-2=0 #### 0", contextLength: 64);
+        Assert.Equal([1 + 6 + 5, 1 + 6 + 13], indices);
+        // Left truncation (27 tokens into 10 keeps the last 10) shifts them by 17; an end cut off is dropped.
+        Assert.Equal([1 + 6 + 13 - 17], RewardModelRun.StepEndIndices(tokenizer, "Q?\nA: ", "4-2=2; 2-2=0 #### 0", contextLength: 10));
+    }
+
+    [Fact]
+    public void Process_objective_learns_which_step_is_wrong_and_scores_the_worst_step()
+    {
+        // Arrange: every prompt's correct chain is "go; up #### 1"; wrong samples go astray at the second step
+        // ("go; dn #### 1"), the same final line, so only the step tells them apart.
+        var rng = new Random(4);
+        var data = new List<RewardExample>();
+        for (int p = 0; p < 40; p++)
+            for (int j = 0; j < 6; j++)
+            {
+                bool good = j == 0 || (j > 1 && rng.Next(2) == 0);
+                data.Add(new RewardExample($"p{p}", $"Q{p}?\nA: ", $"go; {(good ? "up" : "dn")} #### 1", good));
+            }
+        var config = new RewardModelConfig
+        {
+            BaseCheckpoint = SaveTinyBase(), Objective = "process", Steps = 60, BatchSize = 16, LearningRate = 1e-2, EvalEvery = 0,
+            Device = "cpu", Seed = 2, HeldOutFraction = 0.25,
+        };
+        var reporter = new ConsoleReporter(output: TextWriter.Null);
+
+        // Act
+        var result = RewardModelRun.Execute(config, data, Path.Combine(_dir, "rm-process"), reporter);
+
+        // Assert: held-out prompts are ranked by the step, and the loaded verifier scores by the worst step.
+        Assert.True(result.HeldOutWithinPromptAuroc > 0.9, $"held-out within-prompt AUROC {result.HeldOutWithinPromptAuroc}");
+        using var verifier = RewardModelVerifier.Load(result.CheckpointPath, CPU, id: "5");
+        List<(string, string)> items = [("Q99?\nA: ", "go; up #### 1"), ("Q99?\nA: ", "go; dn #### 1")];
+        var scores = verifier.Score(items.Select((x, i) => new VerifierInput("k", x.Item1, i, x.Item2, false)).ToList());
+        Assert.True(scores[0] > scores[1], string.Join(", ", scores));
+        var (module, _) = Checkpoint.Load(result.CheckpointPath, CPU);
+        using var model = (RewardModel)module;
+        var worst = RewardModelRun.Score(model, CharTokenizer.Instance, items, minOverSteps: true);
+        var atEos = RewardModelRun.Score(model, CharTokenizer.Instance, items);
+        Assert.Equal(worst, scores);
+        Assert.All(worst.Zip(atEos), x => Assert.True(x.First <= x.Second));
     }
 }
