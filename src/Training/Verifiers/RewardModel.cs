@@ -295,14 +295,14 @@ public static class RewardModelRun
                     }
                     else
                     {
-                    var logits = model.call(tokens, last);                                              // (2P,)
-                    loss = RewardModelRun.PairwiseLoss(logits[..pairCount], logits[pairCount..]);
-                    if (useBce)
-                    {
-                        // Pair batches are half correct by construction: no class weight.
-                        var labels = cat([ones(pairCount), zeros(pairCount)]).to(device);
-                        loss = loss + functional.binary_cross_entropy_with_logits(logits, labels);
-                    }
+                        var logits = model.call(tokens, last);                                              // (2P,)
+                        loss = RewardModelRun.PairwiseLoss(logits[..pairCount], logits[pairCount..]);
+                        if (useBce)
+                        {
+                            // Pair batches are half correct by construction: no class weight.
+                            var labels = cat([ones(pairCount), zeros(pairCount)]).to(device);
+                            loss = loss + functional.binary_cross_entropy_with_logits(logits, labels);
+                        }
                     }
                 }
                 else

@@ -14,6 +14,7 @@ public sealed class RewardModelVerifier : IDisposableVerifier
     private readonly RewardModel _model;
     private readonly ITokenizer _tokenizer;
     private readonly int _batchSize;
+    private readonly bool _minOverSteps;
 
     /// <param name="name">Stored with the score layer; defaults to "reward-model(&lt;file name&gt;)".</param>
     /// <param name="minOverSteps">Score a sample by its worst step (a model trained with the "process" objective).</param>
@@ -22,8 +23,6 @@ public sealed class RewardModelVerifier : IDisposableVerifier
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be ≥ 1.");
         _model = model; _tokenizer = tokenizer; _batchSize = batchSize; Name = name; _minOverSteps = minOverSteps;
     }
-
-    private readonly bool _minOverSteps;
 
     /// <summary>Loads a "gpt-rm" checkpoint. <paramref name="id"/> (e.g. a model id in the database) names the layer
     /// "reward-model#id"; without it the layer is "reward-model(file name)".</summary>
