@@ -28,8 +28,9 @@ public static class RescoreCommand
             try
             {
                 int id = parse.GetValue(run);
+                int[] ids = parse.GetValue(modelId) ?? [];
                 var result = await evaluations.RescoreAsync(id, new RescoreRequest(parse.GetValue(verifier)!, parse.GetValue(epsilon), parse.GetValue(seed),
-                    parse.GetValue(modelId) is [var first, ..] ? first : 0, parse.GetValue(modelId) is [_, _, ..] ids ? ids[1..] : null), null, ct);
+                    ids.FirstOrDefault(), ids.Length > 1 ? ids[1..] : null), null, ct);
                 output.WriteLine($"evaluation {result.RunId}: layer {result.LayerId} '{result.Verifier}' scored {result.Scored} samples");
                 var summary = await evaluations.GetAsync(id, ct);
                 foreach (var t in summary!.Temperatures)
