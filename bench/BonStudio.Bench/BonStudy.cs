@@ -37,6 +37,10 @@ public sealed record StudyOptions
     public int Seeds { get; init; } = 3;
     /// <summary>First seed this process runs (seeds FirstSeed..Seeds): several processes can share one out dir, one seed each.</summary>
     public int FirstSeed { get; init; } = 1;
+    /// <summary>"i/k": this process takes every k-th (seed, method) run starting at i, so k processes share one out dir
+    /// (one libtorch thread each: on a 2-core CPU two shards finish the study in half the time). Shard 0 also trains the
+    /// reward model and evaluates the base; the others wait for the verifier choice.</summary>
+    public string Shard { get; init; } = "0/1";
     /// <summary>Fine-tuning steps per run (matched budget: Steps × PromptsPerStep × N samples for every method).</summary>
     public int Steps { get; init; } = 36;
     public int PromptsPerStep { get; init; } = 8;
@@ -117,6 +121,9 @@ public sealed class BonStudy : IBenchmark
         }
 
         // 0. Base model: given, or trained here with the `sft` run kind (resumable in out/base).
+        var (shard, shards) = ParseShard(o.Shard);
+        if (shards > 1 && string.IsNullOrEmpty(o.Base))
+            throw new ArgumentException("bon-study: Shard needs base=<checkpoint> (train the base first with one process, e.g. Methods=sft Seeds=0).");
         if (string.IsNullOrEmpty(o.Base))
         {
             var sft = new SftConfig
@@ -135,7 +142,7 @@ public sealed class BonStudy : IBenchmark
         string rmPath = Path.Combine(Path.GetFullPath(o.Out), "rm", "reward-model.safetensors");
         if (o.Verifier is not ("auto" or "reward-model" or "oracle" or "noisy-oracle"))
             throw new ArgumentException($"bon-study: Verifier '{o.Verifier}' is not one of auto, reward-model, noisy-oracle, oracle.");
-        if (o.Verifier is "reward-model" or "auto" && !File.Exists(rmPath))
+        if (shard == 0 && o.Verifier is "reward-model" or "auto" && !File.Exists(rmPath))
         {
             Say($"reward model: sampling {o.RmPrompts} train prompts × {o.RmSamples} from the base model");
             var (baseModel, meta) = Checkpoint.LoadGpt(o.Base, device);
@@ -152,12 +159,15 @@ public sealed class BonStudy : IBenchmark
                 new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
             Say($"reward model: held-out AUROC {rm.HeldOutAuroc:F3}, accuracy {rm.HeldOutAccuracy:P1} (held-out positive rate {rm.HeldOutPositiveRate:P1})");
         }
+        if (shard > 0 && o.Verifier is "reward-model" or "auto")
+            WaitFor(Path.Combine(o.Out, "rm", "result.json"), "shard 0's reward model", Say);
         o = ResolveAutoVerifier(o, Say);
         IDisposableVerifier MakeVerifier() => BonFineTune.MakeVerifier(VerifierConfig(o, rmPath), device);
 
         // 2. Base model at several temperatures (prediction 4) and at the study temperature (the reference row).
         var evals = new Dictionary<string, List<ModelEval>>();
-        foreach (var t in o.BaseTemperatures.Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).Append(o.Temperature).Distinct())
+        var temperatures = o.BaseTemperatures.Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).Append(o.Temperature).Distinct();
+        foreach (var t in shard == 0 ? temperatures : [])
         {
             var eval = EvaluateCached(o, $"base@T{t.ToString(CultureInfo.InvariantCulture)}", o.Base, test, t, ks, MakeVerifier, device, Say);
             if (t == o.Temperature) evals["base"] = [eval];
@@ -166,10 +176,12 @@ public sealed class BonStudy : IBenchmark
         // 3. Fine-tune every method × seed, then evaluate its final checkpoint.
         // Seed-major order: an interrupted study still has complete seeds for every method.
         foreach (var method in o.Methods.Split(',')) evals[method] = [];
+        int runIndex = 0;
         for (int seed = o.FirstSeed; seed <= o.Seeds; seed++)
         {
             foreach (var method in o.Methods.Split(','))
             {
+                if (runIndex++ % shards != shard) continue;
                 var runDir = Path.Combine(o.Out, "runs", method, $"seed{seed}");
                 var finalPath = Path.Combine(runDir, BonFineTune.CheckpointFolder, $"step-{o.Steps:D7}.safetensors");
                 if (!File.Exists(finalPath))
@@ -186,8 +198,8 @@ public sealed class BonStudy : IBenchmark
             }
         }
 
-        // 4. Report.
-        var report = Summarise(o, ks, evals);
+        // 4. Report (a shard reports what the shared out dir holds so far: complete once the last shard is done).
+        var report = shards > 1 ? SummaryFromCache(o, ks) : Summarise(o, ks, evals);
         File.WriteAllText(Path.Combine(o.Out, "summary.md"), report);
         Console.WriteLine(report);
         Say("bon-study finished");
@@ -424,6 +436,22 @@ public sealed class BonStudy : IBenchmark
         say(string.Create(CultureInfo.InvariantCulture,
             $"verifier (auto): reward model held-out AUROC {auroc:F3} (need ≥ {o.RmMinAuroc}) on {positives} held-out positives (need ≥ {o.RmMinHeldOutPositives}) ⇒ {chosen}"));
         return o with { Verifier = chosen };
+    }
+
+    /// <summary>"1/2" → (1, 2); a clear error for anything else.</summary>
+    private static (int Index, int Count) ParseShard(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length == 2 && int.TryParse(parts[0], CultureInfo.InvariantCulture, out int i) && int.TryParse(parts[1], CultureInfo.InvariantCulture, out int k)
+            && k >= 1 && i >= 0 && i < k) return (i, k);
+        throw new ArgumentException($"bon-study: Shard '{text}' is not i/k with 0 ≤ i < k (e.g. 0/2 and 1/2 for two processes).");
+    }
+
+    private static void WaitFor(string path, string what, Action<string> say)
+    {
+        if (File.Exists(path)) return;
+        say($"waiting for {what} ({path})");
+        while (!File.Exists(path)) Thread.Sleep(TimeSpan.FromSeconds(5));
     }
 
     /// <summary>"2,3" → [2, 3]; a clear error naming the key for anything that is not a list of MiniMath levels.</summary>

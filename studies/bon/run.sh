@@ -14,5 +14,14 @@ cd "$(dirname "$0")/../.."
 out="${1:-studies/bon/runs/default}"; shift || true
 export OMP_WAIT_POLICY=PASSIVE
 dotnet build -c Release bench/BonStudio.Bench >/dev/null
-nice -n 10 dotnet bench/BonStudio.Bench/bin/Release/net10.0/BonStudio.Bench.dll bon-study out="$out" Threads=1 "$@"
+bench() { nice -n 10 dotnet bench/BonStudio.Bench/bin/Release/net10.0/BonStudio.Bench.dll bon-study out="$out" Threads=1 "$@"; }
+if printf '%s\n' "$@" | grep -qi '^base='; then
+  # Two shards share the out dir, one per core; shard 0 also trains the reward model and evaluates the base.
+  bench "$@" Shard=0/2 & first=$!
+  bench "$@" Shard=1/2
+  wait "$first"
+  bench "$@" SummaryOnly=true
+else
+  bench "$@"   # no base given: one process trains the default sft preset first, then runs the study
+fi
 python3 studies/bon/plot.py "$out" docs/figures/bon
