@@ -19,7 +19,7 @@ public class RunVerbTests
         return dir?.FullName ?? throw new DirectoryNotFoundException("BonStudio.sln not found above " + AppContext.BaseDirectory);
     }
 
-    private static async Task<(int Exit, string Out, string Err)> Cli(params string[] args)
+    internal static async Task<(int Exit, string Out, string Err)> Cli(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -27,7 +27,7 @@ public class RunVerbTests
         return (exit, output.ToString(), error.ToString());
     }
 
-    private static BonStudioDb Db(string dataDir)
+    internal static BonStudioDb Db(string dataDir)
     {
         var options = new DbContextOptionsBuilder<BonStudioDb>().UseSqlite($"Data Source={Path.Combine(dataDir, "bonstudio.db")}").Options;
         return new BonStudioDb(options);
