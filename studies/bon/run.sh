@@ -3,10 +3,10 @@
 # Usage: studies/bon/run.sh [out dir] [extra Key=Value ...]
 #   e.g. studies/bon/run.sh /tmp/bon base=/path/step-0001500.safetensors   # the default size, as run for the docs
 #        studies/bon/run.sh studies/bon/runs/default                        # trains its own base first (the default sft preset)
-#        studies/bon/run.sh /tmp/bon-r1 base=… LearningRate=1e-4                 # round 1 (lr fixed a priori)
+#        studies/bon/run.sh /tmp/bon-r2 base=… Steps=36 PromptsPerStep=8 TestProblems=64         # round 2 (round 1: also LearningRate=1e-4)
 #        studies/bon/run.sh /tmp/pilot base=… Seeds=1 Methods=rl,bon-rlb EvalSplit=validation BaseTemperatures=1.0 LearningRate=3e-5  # a pilot
-# Defaults (StudyOptions in bench/BonStudio.Bench/BonStudy.cs) = what docs/results-bon.md ran in round 2: levels 2,3, 3 seeds,
-# 36 steps × 8 prompts × n=8, N'=4, lr 1e-5 (round 2: chosen on the validation split, studies/bon/round2-pilot.md), Verifier=auto, 64 test prompts × 32, base temperatures 0.7,1.0,1.3.
+# Defaults (StudyOptions in bench/BonStudio.Bench/BonStudy.cs) = round 4 in docs/results-bon.md: levels 2,3, 7 methods × 3 seeds,
+# 100 steps × 32 prompts × n=8, N'=4, lr 1e-5 (chosen on the validation split), Verifier=auto, 256 test prompts × 32, base temperatures 0.7,1.0,1.3.
 # Resumable: re-running with the same out dir reuses the base, reward model, finished runs and evaluations.
 # On a shared CPU use one libtorch thread and passive OpenMP waiting (oversubscribed spinning was ~10x slower here).
 set -euo pipefail
