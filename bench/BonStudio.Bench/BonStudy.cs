@@ -125,7 +125,7 @@ public sealed class BonStudy : IBenchmark
         // 0. Base model: given, or trained here with the `sft` run kind (resumable in out/base).
         var (shard, shards) = ParseShard(o.Shard);
         if (shards > 1 && string.IsNullOrEmpty(o.Base))
-            throw new ArgumentException("bon-study: Shard needs base=<checkpoint> (train the base first with one process, e.g. Methods=sft Seeds=0).");
+            throw new ArgumentException("bon-study: Shard needs base=<checkpoint>; without one, run a single process (it trains the base first).");
         if (string.IsNullOrEmpty(o.Base))
         {
             var sft = new SftConfig
