@@ -191,9 +191,9 @@ public sealed class BonStudy : IBenchmark
                     Say($"fine-tune {method} seed {seed}");
                     var reporter = new ConsoleReporter(output: TextWriter.Null);
                     var config = RunConfig(o, method, seed, levels, rmPath);
-                    var result = BonFineTune.Execute(config, o.Base, runDir, reporter);
+                    var result = Resuming(() => BonFineTune.Execute(config, o.Base, runDir, reporter), Say);
                     File.WriteAllText(Path.Combine(runDir, "metrics.csv"), "name,step,value\n" + string.Join("\n",
-                        reporter.Metrics.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Name},{m.Step},{m.Value:G6}"))));
+                        reporter.Metrics.GroupBy(m => (m.Name, m.Step)).Select(g => g.Last()).Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Name},{m.Step},{m.Value:G6}"))));
                     Say($"  done in {result.TrainSeconds:F0} s: " + string.Join(", ", result.Validation.Select(kv => $"{kv.Key} {kv.Value:F3}")));
                 }
                 evals[method].Add(EvaluateCached(o, $"{method}-seed{seed}", finalPath, test, o.Temperature, ks, MakeVerifier, device, Say));
@@ -445,6 +445,17 @@ public sealed class BonStudy : IBenchmark
         say(string.Create(CultureInfo.InvariantCulture,
             $"verifier (auto): reward model held-out AUROC {auroc:F3} (need ≥ {o.RmMinAuroc}) on {positives} held-out positives (need ≥ {o.RmMinHeldOutPositives}) ⇒ {chosen}"));
         return o with { Verifier = chosen };
+    }
+
+    /// <summary>Runs a resumable trainer, resuming it in place (newest checkpoint) after TorchSharp's premature Scalar free.</summary>
+    private static T Resuming<T>(Func<T> train, Action<string> say)
+    {
+        for (int attempt = 1; ; attempt++)
+            try { return train(); }
+            catch (Exception e) when (attempt < 5 && TorchRuntime.IsPrematureScalarFree(e))
+            {
+                say($"  {e.Message.Split('\n')[0]} (TorchSharp's premature Scalar free): resuming from the newest checkpoint");
+            }
     }
 
     /// <summary>"1/2" → (1, 2); a clear error for anything else.</summary>

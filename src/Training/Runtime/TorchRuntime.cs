@@ -37,6 +37,18 @@ public static class TorchRuntime
         if (cuda.is_available()) torch.cuda.manual_seed_all(seed);
     }
 
+    /// <summary>
+    /// True for TorchSharp 0.107's premature Scalar free: implicitly converted Scalars (alpha = 1 of every tensor `+`, a
+    /// double multiplier) are not kept alive across the native call, so a GC in that window can finalise one libtorch is
+    /// still reading, and the op fails in c10::Scalar::toFloat ("Expected false to be true"). Upstream fix: dotnet/TorchSharp
+    /// pull 1434 (open). Seen here in session 4's BoN study (bon-rl-v, step 59 of 100, in the sampler). The check fails before the op
+    /// computes anything, so nothing is corrupted: callers treat it as an interruption and resume from the last checkpoint.
+    /// </summary>
+    public static bool IsPrematureScalarFree(Exception e) =>
+        e is System.Runtime.InteropServices.ExternalException
+        && e.Message.Contains("Expected false to be true", StringComparison.Ordinal)
+        && e.Message.Contains("c10/core/Scalar.h", StringComparison.Ordinal);
+
     /// <summary>TorchSharp and libtorch versions, for a run's reproducibility record.</summary>
     public static string Versions =>
         $"TorchSharp {typeof(torch).Assembly.GetName().Version}, libtorch {torch.__version__}";

@@ -112,9 +112,19 @@ public sealed class RunExecutor(
             message = byUser ? "cancelled" : "interrupted: the worker shut down";
             reporter.Log(message);
         }
+        catch (Exception e) when (TorchRuntime.IsPrematureScalarFree(Unwrap(e)))
+        {
+            // A TorchSharp bug, not the run's: Interrupted, so the dead-run sweep resumes it from its last checkpoint
+            // (resumable kinds, at most MaxAttempts executions in all).
+            final = RunStatus.Interrupted;
+            message = "interrupted: TorchSharp 0.107 freed a temporary Scalar libtorch was still reading (a known bug); " +
+                      "the run resumes from its last recorded checkpoint";
+            reporter.Log($"{message}. {Unwrap(e).Message.Split('\n')[0]}");
+            logger.LogWarning(Unwrap(e), "Run {RunId}: premature Scalar free, interrupted for resume", runId);
+        }
         catch (Exception e)
         {
-            var inner = e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerException! : e;
+            var inner = Unwrap(e);
             final = RunStatus.Failed;
             error = $"{inner.GetType().Name}: {inner.Message}\n{inner.StackTrace}";
             message = "failed: " + inner.Message;
@@ -130,6 +140,8 @@ public sealed class RunExecutor(
         if (reporter.Superseded) return RunStatus.Running; // the row belongs to the attempt that took over
         return await FinishAsync(runId, final, error, message);
     }
+
+    private static Exception Unwrap(Exception e) => e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerException! : e;
 
     /// <summary>Deletes <c>checkpoints/step-*.safetensors</c> files (and their <c>.optim</c>) of the run that have no Model row.</summary>
     private async Task<List<string>> RemoveUnrecordedCheckpointsAsync(int runId, string runDirectory, CancellationToken ct)
